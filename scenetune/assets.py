@@ -1,0 +1,11 @@
+"""Every Airflow Asset scenetune produces or consumes, named once.
+
+DAGs import their outlets and schedules from here so producers and consumers
+never drift apart.
+"""
+
+from airflow.sdk import Asset
+
+BRONZE_CRAWL = Asset(name="bronze_crawl", uri="scenetune://warehouse/bronze/crawl")
+CATALOGUE_BUILD = Asset(name="catalogue_build", uri="scenetune://warehouse/gold")
+CATALOGUE_DUCKDB = Asset(name="catalogue_duckdb", uri="scenetune://warehouse/scenetune.duckdb")

@@ -1,0 +1,49 @@
+"""Checks that turn a missing prerequisite into one line naming the fix."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+from scenetune.errors import ScenetuneError
+
+
+def require_java() -> None:
+    java = shutil.which("java")
+    if java is None:
+        raise ScenetuneError("Java is missing: Spark needs a JDK 17 (run `make setup`, or `apt-get install openjdk-17-jre-headless`)")
+    out = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
+    if not any(f'version "{v}' in out for v in ("17", "21")):
+        raise ScenetuneError(f"Java 17 or 21 is needed for Spark 4, found: {out.splitlines()[0] if out else 'unknown'}")
+
+
+def require_tesseract(languages: tuple[str, ...] = ("eng", "kor")) -> None:
+    exe = shutil.which("tesseract")
+    if exe is None:
+        raise ScenetuneError("tesseract is missing: run `make setup` (apt-get install tesseract-ocr tesseract-ocr-kor tesseract-ocr-eng)")
+    listed = subprocess.run([exe, "--list-langs"], capture_output=True, text=True).stdout.split()
+    missing = [lang for lang in languages if lang not in listed]
+    if missing:
+        raise ScenetuneError(f"tesseract lacks language data {missing}: apt-get install " + " ".join(f"tesseract-ocr-{m}" for m in missing))
+
+
+def require_writable_home(home: Path) -> None:
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        probe = home / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise ScenetuneError(f"SCENETUNE_HOME={home} is not writable ({exc.strerror}): set SCENETUNE_HOME to a folder you own") from None
+
+
+def require_free_port(port: int, host: str = "127.0.0.1") -> None:
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            raise ScenetuneError(f"port {port} on {host} is in use: choose another with SCENETUNE_DEMO_PORT (0 picks a free one)") from None

@@ -1,0 +1,82 @@
+"""The steps of a catalogue refresh, shared by the Airflow DAG and the CLI.
+
+crawl → build → gate → publish. Each step is keyed by the run's key and can
+be re-run for the same key with the same result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from typing import Iterator
+
+from scenetune import settings
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def genie_site(base_url: str | None = None) -> Iterator[str]:
+    """The site to crawl: the given URL, ``GENIE_BASE_URL``, or else the embedded demo site."""
+    s = settings.load()
+    url = base_url or s.genie_base_url
+    if url:
+        yield url.rstrip("/")
+        return
+    from demo_site.faults import FaultPlan
+    from demo_site.server import DemoSite
+    from scenetune import preflight
+
+    preflight.require_free_port(s.demo_port)
+    with DemoSite(
+        seed=s.demo_seed,
+        scale=s.demo_scale,
+        faults=FaultPlan.default(s.demo_seed),
+        port=s.demo_port,
+        cache_dir=s.demo_site_cache_dir,
+    ) as site:
+        log.info("embedded demo site (%s scale) at %s", s.demo_scale, site.base_url)
+        yield site.base_url
+
+
+def crawl(run_key: str, base_url: str | None = None, full: bool = False, max_playlists: int | None = None) -> dict:
+    """Crawl Genie playlists into bronze Delta tables; incremental unless ``full``."""
+    from crawlers.bronze import load_run
+    from crawlers.run import run_crawl
+    from crawlers.state import build_state
+    from schemas import bronze
+
+    s = settings.load()
+    state_path = None
+    playlists_path = s.delta_path("bronze", bronze.PLAYLISTS.name)
+    if not full:
+        # State from earlier runs only: a retried task must not treat its own rows as known.
+        state = build_state(playlists_path, exclude_run_id=run_key)
+        if state.get("playlists"):
+            state_path = s.crawl_state_dir / f"{run_key}.json"
+            state_path.parent.mkdir(parents=True, exist_ok=True)
+            state_path.write_text(json.dumps(state))
+    with genie_site(base_url) as url:
+        result = run_crawl(url, run_key, state_path=state_path, max_playlists=max_playlists)
+    loaded = load_run(result.run_dir, run_key)
+    return {"run_key": run_key, "base_url": url, "stats": result.stats, "loaded": loaded}
+
+
+def build(run_key: str) -> dict:
+    from spark_jobs.build_catalogue import build as build_catalogue
+
+    return build_catalogue(run_key)
+
+
+def gate(run_key: str) -> list[dict]:
+    from quality.checks import gate as quality_gate
+
+    return [{"table": r.table, "rows": r.rows} for r in quality_gate(run_key)]
+
+
+def publish(run_key: str) -> dict:
+    from warehouse.publish import publish as publish_duckdb
+
+    published = publish_duckdb(run_key)
+    return {"path": str(published.path), "build_id": published.build_id, "rows": published.rows}

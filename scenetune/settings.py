@@ -1,0 +1,131 @@
+"""Every setting scenetune reads, from environment variables with defaults.
+
+This is the only module that looks at ``os.environ`` for scenetune's own
+settings; everything else asks :func:`load`. ``.env.example`` lists each
+variable. All data lives under ``SCENETUNE_HOME``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _default_reference_dir() -> Path:
+    # The shared reference material sits beside the checkout (../shared/reference).
+    return REPO_ROOT.parent / "shared" / "reference"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    reference_dir: Path
+    # Crawl
+    genie_base_url: str  # empty: the embedded demo site
+    user_agent: str
+    crawl_concurrency: int
+    crawl_obey_robots: bool
+    demo_scale: str
+    demo_seed: int
+    demo_port: int
+    # Spark
+    spark_master: str
+    spark_driver_memory: str
+    spark_shuffle_partitions: int
+    pyspark_python: str
+    delta_writer: str  # "delta-rs" (default) or "delta-spark" (clusters with the Delta jars)
+    scrapy_settings_module: str = field(default="crawlers.settings.dev")
+
+    # --- locations under SCENETUNE_HOME -------------------------------------------------
+    @property
+    def raw_dir(self) -> Path:
+        return self.home / "raw"
+
+    @property
+    def crawl_dir(self) -> Path:
+        return self.raw_dir / "crawl"
+
+    @property
+    def covers_dir(self) -> Path:
+        return self.raw_dir / "covers"
+
+    @property
+    def crawl_state_dir(self) -> Path:
+        return self.home / "state" / "crawl"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.home / "warehouse"
+
+    @property
+    def delta_dir(self) -> Path:
+        return self.warehouse_dir / "delta"
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.warehouse_dir / "staging"
+
+    @property
+    def duckdb_path(self) -> Path:
+        return self.warehouse_dir / "scenetune.duckdb"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.home / "airflow"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.home / "uploads"
+
+    @property
+    def demo_site_cache_dir(self) -> Path:
+        return self.cache_dir / "demo_site"
+
+    def delta_path(self, layer: str, table: str) -> Path:
+        return self.delta_dir / layer / table
+
+
+def load() -> Settings:
+    """Read the settings from the environment now (tests change it between calls)."""
+    home = Path(_env("SCENETUNE_HOME", str(Path.home() / ".scenetune"))).expanduser()
+    return Settings(
+        home=home.resolve() if home.exists() else home.absolute(),
+        reference_dir=Path(_env("SCENETUNE_REFERENCE_DIR", str(_default_reference_dir()))).expanduser(),
+        genie_base_url=_env("GENIE_BASE_URL", ""),
+        user_agent=_env(
+            "SCENETUNE_USER_AGENT",
+            "scenetune/0.1 (+https://github.com/scenetune/scenetune; catalogue refresh bot)",
+        ),
+        crawl_concurrency=_env_int("SCENETUNE_CRAWL_CONCURRENCY", 16),
+        crawl_obey_robots=_env("SCENETUNE_CRAWL_OBEY_ROBOTS", "1") not in ("0", "false", "no"),
+        demo_scale=_env("SCENETUNE_DEMO_SCALE", "demo"),
+        demo_seed=_env_int("SCENETUNE_DEMO_SEED", 7),
+        demo_port=_env_int("SCENETUNE_DEMO_PORT", 0),
+        spark_master=_env("SPARK_MASTER", "local[*]"),
+        spark_driver_memory=_env("SCENETUNE_SPARK_DRIVER_MEMORY", "4g"),
+        spark_shuffle_partitions=_env_int("SCENETUNE_SPARK_SHUFFLE_PARTITIONS", 8),
+        pyspark_python=_env("PYSPARK_PYTHON", sys.executable),
+        delta_writer=_env("SCENETUNE_DELTA_WRITER", "delta-rs"),
+        scrapy_settings_module=_env("SCRAPY_SETTINGS_MODULE", "crawlers.settings.dev"),
+    )

@@ -1,0 +1,137 @@
+"""Bronze: rows as crawled from Genie, one partition per crawl run (``crawl_run_id``)."""
+
+from schemas.table import Column as C
+from schemas.table import Table
+
+RUN = C("crawl_run_id", "string", False, "crawl run that fetched the row")
+
+PLAYLISTS = Table(
+    name="playlists",
+    layer="bronze",
+    grain="one row per playlist detail page parsed in a crawl run",
+    key=("crawl_run_id", "plm_seq"),
+    partition_by=("crawl_run_id",),
+    columns=(
+        RUN,
+        C("plm_seq", "int64", False, "Genie playlist id (plmSeq)"),
+        C("title", "string", False, "playlist title (.info__title)"),
+        C("subtitle", "string", True, "subtitle / description (.info__title--sub)"),
+        C("maker_name", "string", True, "curator shown in the data block"),
+        C("maker_id", "string", True, "curator id (DJ + 4 digits) when linked"),
+        C("song_count", "int64", True, "declared song count ('16곡')"),
+        C("view_count", "int64", True, "view count"),
+        C("like_count", "int64", True, "like count (#emLikeCount)"),
+        C("tags", "list<string>", False, "tags without '#', page order; may be empty"),
+        C("cover_url", "string", True, "og:image:secure_url, absolute"),
+        C("cover_sha1", "string", True, "sha1 of the downloaded cover bytes"),
+        C("cover_status", "string", False, "ok | missing | not_image | download_failed"),
+        C("content_hash", "string", False, "sha1 of title, tags and song ids: detects changes"),
+        C("source_url", "string", False, "detail page URL"),
+        C("fetched_at", "timestamp", False, "when the page was fetched (UTC)"),
+    ),
+)
+
+PLAYLIST_SONGS = Table(
+    name="playlist_songs",
+    layer="bronze",
+    grain="one row per song row of a playlist detail page in a crawl run",
+    key=("crawl_run_id", "plm_seq", "position"),
+    partition_by=("crawl_run_id",),
+    columns=(
+        RUN,
+        C("plm_seq", "int64", False, "playlist id"),
+        C("position", "int32", False, "1-based row number in the playlist"),
+        C("song_id", "string", True, "Genie song id (xgnm) from fnViewSongInfo"),
+        C("song_title", "string", False, "song title as shown"),
+        C("artist_id", "string", True, "Genie artist id"),
+        C("artist_name", "string", False, "artist as shown"),
+        C("album_id", "string", True, "Genie album id"),
+        C("album_title", "string", True, "album as shown"),
+        C("album_art_url", "string", True, "album art thumbnail URL"),
+    ),
+)
+
+COVERS = Table(
+    name="covers",
+    layer="bronze",
+    grain="one row per playlist cover download attempt in a crawl run",
+    key=("crawl_run_id", "plm_seq"),
+    partition_by=("crawl_run_id",),
+    columns=(
+        RUN,
+        C("plm_seq", "int64", False, "playlist id"),
+        C("cover_url", "string", True, "cover URL requested"),
+        C("cover_sha1", "string", True, "sha1 of the bytes; the file name in the cover store"),
+        C("path", "string", True, "file path relative to SCENETUNE_HOME"),
+        C("width", "int32", True, "pixels"),
+        C("height", "int32", True, "pixels"),
+        C("bytes", "int64", True, "size of the file"),
+        C("status", "string", False, "ok | missing | not_image | download_failed"),
+        C("error", "string", True, "why the cover is not ok"),
+    ),
+)
+
+CRAWL_QUARANTINE = Table(
+    name="crawl_quarantine",
+    layer="bronze",
+    grain="one row per fetched page that could not be parsed into a valid item",
+    key=("crawl_run_id", "url"),
+    partition_by=("crawl_run_id",),
+    columns=(
+        RUN,
+        C("url", "string", False, "page URL"),
+        C("plm_seq", "int64", True, "playlist id when known"),
+        C("http_status", "int32", True, "HTTP status of the response"),
+        C("reason", "string", False, "one line: what was wrong"),
+        C("raw_path", "string", True, "raw body kept, relative to SCENETUNE_HOME"),
+        C("fetched_at", "timestamp", False, "when (UTC)"),
+    ),
+)
+
+CRAWL_FAILURES = Table(
+    name="crawl_failures",
+    layer="bronze",
+    grain="one row per requested URL that never gave a usable response",
+    key=("crawl_run_id", "url"),
+    partition_by=("crawl_run_id",),
+    columns=(
+        RUN,
+        C("url", "string", False, "requested URL"),
+        C("plm_seq", "int64", True, "playlist id when known"),
+        C("kind", "string", False, "detail | listing | cover | json"),
+        C("http_status", "int32", True, "last HTTP status, null on network errors"),
+        C("reason", "string", False, "one line: last error after retries"),
+        C("retries", "int32", False, "retries spent"),
+        C("failed_at", "timestamp", False, "when (UTC)"),
+    ),
+)
+
+CRAWL_RUNS = Table(
+    name="crawl_runs",
+    layer="bronze",
+    grain="one row per crawl run",
+    key=("crawl_run_id",),
+    partition_by=("crawl_run_id",),
+    columns=(
+        RUN,
+        C("base_url", "string", False, "site crawled"),
+        C("mode", "string", False, "full | incremental"),
+        C("status", "string", False, "finished | partial (stopped early) | failed"),
+        C("started_at", "timestamp", False, "UTC"),
+        C("finished_at", "timestamp", False, "UTC"),
+        C("duration_s", "float64", False, "wall seconds"),
+        C("requested", "int64", False, "detail pages requested"),
+        C("parsed", "int64", False, "detail pages parsed into items"),
+        C("unchanged", "int64", False, "known playlists skipped: listing shows no change"),
+        C("quarantined", "int64", False, "detail pages quarantined"),
+        C("failed", "int64", False, "detail pages failed after retries"),
+        C("listing_pages", "int64", False, "listing / index pages fetched"),
+        C("retries", "int64", False, "retries of any request"),
+        C("bytes", "int64", False, "response bytes received"),
+        C("covers_ok", "int64", False, "covers stored"),
+        C("covers_failed", "int64", False, "covers missing, not images or failed"),
+        C("items_songs", "int64", False, "playlist song rows emitted"),
+    ),
+)
+
+TABLES = (PLAYLISTS, PLAYLIST_SONGS, COVERS, CRAWL_QUARANTINE, CRAWL_FAILURES, CRAWL_RUNS)

@@ -1,0 +1,53 @@
+"""Shared fixtures: an isolated SCENETUNE_HOME per test, one Spark session per run."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Airflow reads its config when first imported: point it at a throwaway home
+# before any test imports it, so tests never touch ~/airflow.
+_AIRFLOW_HOME = tempfile.mkdtemp(prefix="scenetune-airflow-")
+os.environ["AIRFLOW_HOME"] = _AIRFLOW_HOME
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
+os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME}/airflow.db"
+os.environ.setdefault("SCENETUNE_HOME", tempfile.mkdtemp(prefix="scenetune-home-"))
+
+
+@pytest.fixture(scope="session")
+def session_home(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("scenetune_home")
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    """A fresh SCENETUNE_HOME for one test."""
+    path = tmp_path / "home"
+    monkeypatch.setenv("SCENETUNE_HOME", str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def spark(session_home):
+    """One small local Spark session for the whole run (2 cores, 2 shuffle partitions)."""
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    prev = os.environ.get("SCENETUNE_HOME")
+    os.environ["SCENETUNE_HOME"] = str(session_home)
+    os.environ["SCENETUNE_SPARK_SHUFFLE_PARTITIONS"] = "2"
+    os.environ.setdefault("SPARK_MASTER", "local[2]")
+    from spark_jobs.session import get_spark
+
+    session = get_spark("scenetune-tests")
+    if prev is None:
+        os.environ.pop("SCENETUNE_HOME")
+    else:
+        os.environ["SCENETUNE_HOME"] = prev
+    yield session
+    session.stop()

@@ -1,0 +1,59 @@
+"""Tiny bronze rows with the spelling variants Genie really shows, for build tests."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pyarrow as pa
+
+from schemas import bronze
+from scenetune import settings
+from warehouse import delta
+
+
+def playlist(run: str, plm_seq: int, title: str, tags: list[str], when: datetime) -> dict:
+    return dict(
+        crawl_run_id=run, plm_seq=plm_seq, title=title, subtitle=None, maker_name="DJ 지니",
+        maker_id="DJ0001", song_count=None, view_count=10, like_count=1, tags=tags,
+        cover_url=None, cover_sha1=None, cover_status="missing", content_hash=f"h{plm_seq}{run}",
+        source_url=f"http://x/playlist/detailView?plmSeq={plm_seq}", fetched_at=when,
+    )
+
+
+def song(run: str, plm_seq: int, position: int, artist: str, title: str, song_id: str) -> dict:
+    return dict(
+        crawl_run_id=run, plm_seq=plm_seq, position=position, song_id=song_id, song_title=title,
+        artist_id=None, artist_name=artist, album_id=None, album_title=None, album_art_url=None,
+    )
+
+
+def write_run(run: str, playlists: list[dict], songs: list[dict]) -> None:
+    s = settings.load()
+    for table, rows in ((bronze.PLAYLISTS, playlists), (bronze.PLAYLIST_SONGS, songs)):
+        data = pa.Table.from_pylist(rows, schema=table.arrow_schema())
+        delta.replace_partition(table, data, s.delta_path("bronze", table.name), {"crawl_run_id": run})
+
+
+def two_runs() -> None:
+    """Run r1 crawls playlists 1 and 2; run r2 re-crawls playlist 2 with other tags and songs."""
+    t1 = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    t2 = datetime(2026, 11, 8, tzinfo=timezone.utc)
+    write_run(
+        "r1",
+        [playlist("r1", 1, "비 오는 날", ["비오는날", "흐린날"], t1), playlist("r1", 2, "드라이브", ["드라이브"], t1)],
+        [
+            song("r1", 1, 1, "IU", "밤편지", "100"),
+            song("r1", 1, 2, "Zion.T", "양화대교", "101"),
+            song("r1", 2, 1, "ＩＵ", "밤 편지 (Feat. Someone)", "200"),
+            song("r1", 2, 2, "OutKast", "Hey Ya!", "201"),
+        ],
+    )
+    write_run(
+        "r2",
+        [playlist("r2", 2, "드라이브", ["드라이브", "신나는", "드라이브"], t2)],
+        [
+            song("r2", 2, 1, "iu", "밤편지", "200"),
+            song("r2", 2, 2, "OutKast", "Hey Ya!", "201"),
+            song("r2", 2, 3, "Jason Mraz", "I'm Yours", "202"),
+        ],
+    )
