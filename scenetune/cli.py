@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from datetime import datetime, timezone
@@ -159,6 +160,12 @@ def main() -> None:
     except ScenetuneError as exc:
         click.echo(f"scenetune: {exc}", err=True)
         sys.exit(2)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence for a one-line error
+        if os.environ.get("SCENETUNE_DEBUG"):
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        click.echo(f"scenetune: unexpected {type(exc).__name__}: {first} (SCENETUNE_DEBUG=1 shows the traceback)", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

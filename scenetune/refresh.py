@@ -48,16 +48,17 @@ def crawl(run_key: str, base_url: str | None = None, full: bool = False, max_pla
     from schemas import bronze
 
     s = settings.load()
-    state_path = None
     playlists_path = s.delta_path("bronze", bronze.PLAYLISTS.name)
-    if not full:
-        # State from earlier runs only: a retried task must not treat its own rows as known.
-        state = build_state(playlists_path, exclude_run_id=run_key)
-        if state.get("playlists"):
-            state_path = s.crawl_state_dir / f"{run_key}.json"
-            state_path.parent.mkdir(parents=True, exist_ok=True)
-            state_path.write_text(json.dumps(state))
     with genie_site(base_url) as url:
+        state_path = None
+        if not full:
+            # Known playlists come from earlier runs only: a retried task must not
+            # treat the rows it wrote itself as already known.
+            state = build_state(playlists_path, exclude_run_id=run_key)
+            if state.get("playlists"):
+                state_path = s.crawl_state_dir / f"{run_key}.json"
+                state_path.parent.mkdir(parents=True, exist_ok=True)
+                state_path.write_text(json.dumps(state))
         result = run_crawl(url, run_key, state_path=state_path, max_playlists=max_playlists)
     loaded = load_run(result.run_dir, run_key)
     return {"run_key": run_key, "base_url": url, "stats": result.stats, "loaded": loaded}

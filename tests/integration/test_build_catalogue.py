@@ -50,3 +50,24 @@ def test_rebuilding_the_same_build_gives_the_same_tables(home, spark):
     again = sorted(_read(gold.SONGS), key=lambda r: r["song_key"])
     assert first == again
     assert len(again) == 4
+
+
+def test_the_job_runs_with_spark_submit(home):
+    """The same job, outside Airflow, as a cluster user would submit it."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    two_runs()
+    repo = Path(__file__).resolve().parents[2]
+    spark_submit = Path(sys.executable).parent / "spark-submit"
+    env = {**os.environ, "SCENETUNE_HOME": str(home), "PYSPARK_PYTHON": sys.executable,
+           "PYSPARK_DRIVER_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}
+    done = subprocess.run(
+        [str(spark_submit), "--master", "local[1]", str(repo / "spark_jobs" / "build_catalogue.py"), "--build-id", "submitted"],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "gold.songs\t4 rows" in done.stdout
+    assert {r["build_id"] for r in _read(gold.SONGS)} == {"submitted"}

@@ -1,0 +1,69 @@
+"""The CLI answers with one clear line, not a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+CLI = [sys.executable, "-m", "scenetune.cli"]
+
+
+def run(args, home, **env):
+    return subprocess.run(CLI + args, capture_output=True, text=True, env={**os.environ, "SCENETUNE_HOME": str(home), **env})
+
+
+def test_help_lists_every_subcommand(tmp_path):
+    out = run(["--help"], tmp_path).stdout
+    for name in ("demo", "crawl", "refresh", "submit", "score", "status", "sql", "versions", "evaluate"):
+        assert f"  {name} " in out
+
+
+def test_sql_before_any_refresh_says_what_to_do(tmp_path):
+    done = run(["sql", "select 1"], tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0
+    assert "no published warehouse" in done.stderr and "scenetune refresh" in done.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_home_is_one_line(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    done = run(["crawl"], locked / "home")
+    assert done.returncode == 2 and "not writable" in done.stderr
+
+
+def test_home_under_a_file_is_one_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    done = run(["crawl"], blocker / "home")
+    assert done.returncode == 2
+    assert done.stderr.startswith("scenetune: SCENETUNE_HOME=") and "not writable" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_port_in_use_is_one_line(tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = run(["crawl"], tmp_path / "home", SCENETUNE_DEMO_PORT=str(port), GENIE_BASE_URL="")
+    assert done.returncode == 2
+    assert f"port {port} on 127.0.0.1 is in use" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_missing_java_is_one_line(tmp_path):
+    done = run(["refresh"], tmp_path / "home", PATH=os.path.dirname(sys.executable))
+    assert done.returncode == 2
+    assert "Java is missing" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_later_commands_say_so(tmp_path):
+    done = run(["submit"], tmp_path)
+    assert done.returncode == 2 and "not available yet" in done.stderr
