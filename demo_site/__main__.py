@@ -1,0 +1,88 @@
+"""Command line: ``python -m demo_site serve|ground-truth``.
+
+    python -m demo_site serve --scale demo --seed 7 --port 8800 [--revision N] [--faults default|none] [--latency-ms X]
+    python -m demo_site ground-truth --scale tiny --seed 7 --out FILE.json [--revision N] [--faults default|none]
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from demo_site.catalogue import SCALES
+from demo_site.faults import FaultPlan
+
+
+def _plan(name: str, seed: int) -> FaultPlan:
+    return FaultPlan.default(seed) if name == "default" else FaultPlan.none()
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m demo_site", description="Genie-shaped local demo site.")
+    sub = p.add_subparsers(dest="command", required=True)
+    for name in ("serve", "ground-truth"):
+        s = sub.add_parser(name)
+        s.add_argument("--scale", choices=list(SCALES), default="demo")
+        s.add_argument("--seed", type=int, default=7)
+        s.add_argument("--revision", type=int, default=0)
+        s.add_argument("--faults", choices=("default", "none"), default="default")
+    serve = sub.choices["serve"]
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8800)
+    serve.add_argument("--latency-ms", type=float, default=0.0)
+    serve.add_argument("--cache-dir", type=Path, default=None,
+                       help="where rendered covers are kept (default: the settings' demo_site cache dir)")
+    serve.add_argument("--no-cache-dir", action="store_true", help="keep covers in memory only")
+    gt = sub.choices["ground-truth"]
+    gt.add_argument("--out", type=Path, required=True)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    plan = _plan(args.faults, args.seed)
+    if args.command == "ground-truth":
+        from demo_site.catalogue import generate
+        import json
+
+        gt = generate(args.seed, args.scale, args.revision).ground_truth(plan)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = args.out.with_suffix(args.out.suffix + ".tmp")
+        tmp.write_text(json.dumps(gt, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        tmp.replace(args.out)
+        print(f"wrote {args.out} ({gt['counts']['playlists']} playlists, {gt['counts']['rows']} rows)")
+        return 0
+
+    from demo_site.server import DemoSite
+
+    cache_dir = None
+    if not args.no_cache_dir:
+        if args.cache_dir is not None:
+            cache_dir = args.cache_dir
+        else:
+            from scenetune import settings
+
+            cache_dir = settings.load().demo_site_cache_dir
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        site = DemoSite(seed=args.seed, scale=args.scale, revision=args.revision, faults=plan, host=args.host,
+                        port=args.port, cache_dir=cache_dir, latency_ms=args.latency_ms).start()
+    except OSError as exc:
+        print(f"demo_site: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(site.base_url, flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        site.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
