@@ -44,24 +44,30 @@ def crawl(run_key: str, base_url: str | None = None, full: bool = False, max_pla
     """Crawl Genie playlists into bronze Delta tables; incremental unless ``full``."""
     from crawlers.bronze import load_run
     from crawlers.run import run_crawl
-    from crawlers.state import build_state
+    from crawlers.state import build_state, write_state
     from schemas import bronze
+    from scenetune.errors import ScenetuneError
+    from scenetune.runs import date_of
 
     s = settings.load()
-    playlists_path = s.delta_path("bronze", bronze.PLAYLISTS.name)
     with genie_site(base_url) as url:
         state_path = None
         if not full:
             # Known playlists come from earlier runs only: a retried task must not
-            # treat the rows it wrote itself as already known.
-            state = build_state(playlists_path, exclude_run_id=run_key)
-            if state.get("playlists"):
-                state_path = s.crawl_state_dir / f"{run_key}.json"
-                state_path.parent.mkdir(parents=True, exist_ok=True)
-                state_path.write_text(json.dumps(state))
-        result = run_crawl(url, run_key, state_path=state_path, max_playlists=max_playlists)
-    loaded = load_run(result.run_dir, run_key)
-    return {"run_key": run_key, "base_url": url, "stats": result.stats, "loaded": loaded}
+            # take the rows it wrote itself for "already known".
+            state = build_state(s.delta_path("bronze", bronze.PLAYLISTS.name), exclude_run_id=run_key)
+            if state["playlists"]:
+                state_path = write_state(state, s.crawl_state_dir / f"{run_key}.json")
+        result = run_crawl(url, run_key, state_path=state_path, max_playlists=max_playlists,
+                           crawl_date=date_of(run_key))
+    loaded = load_run(result.run_dir, run_key)  # a failed run's failures are recorded too
+    if result.status == "failed":
+        raise ScenetuneError(
+            f"crawl {run_key} of {url} failed: {result.stats.get('failed', 0)} page(s) failed; "
+            f"see bronze.crawl_failures and {result.log_path}"
+        )
+    return {"run_key": run_key, "base_url": url, "mode": "full" if state_path is None else "incremental",
+            "stats": result.stats, "loaded": loaded}
 
 
 def build(run_key: str) -> dict:

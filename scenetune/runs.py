@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 
 def key_for(moment: datetime) -> str:
@@ -24,6 +24,14 @@ def key_from_context(context: dict) -> str:
         return key_for(logical)
     run_id = context["dag_run"].run_id
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id)
+
+
+def date_of(key: str) -> date | None:
+    """The calendar day a key names (the crawl's ``dt=`` partition), if it is a date key."""
+    try:
+        return datetime.strptime(key[:8], "%Y%m%d").date()
+    except ValueError:
+        return None
 
 
 def now_key() -> str:

@@ -51,7 +51,7 @@ class Settings:
     spark_shuffle_partitions: int
     pyspark_python: str
     delta_writer: str  # "delta-rs" (default) or "delta-spark" (clusters with the Delta jars)
-    scrapy_settings_module: str = field(default="crawlers.settings.dev")
+    scrapy_settings_module: str = field(default="crawlers.settings.base")
 
     # --- locations under SCENETUNE_HOME -------------------------------------------------
     @property
@@ -127,5 +127,7 @@ def load() -> Settings:
         spark_shuffle_partitions=_env_int("SCENETUNE_SPARK_SHUFFLE_PARTITIONS", 8),
         pyspark_python=_env("PYSPARK_PYTHON", sys.executable),
         delta_writer=_env("SCENETUNE_DELTA_WRITER", "delta-rs"),
-        scrapy_settings_module=_env("SCRAPY_SETTINGS_MODULE", "crawlers.settings.dev"),
+        # base: no HTTP cache (refreshes must see changes); prod: gentler, for genie.co.kr;
+        # dev: HTTP cache for parser work (the default of `scrapy crawl` in crawlers/).
+        scrapy_settings_module=_env("SCRAPY_SETTINGS_MODULE", "crawlers.settings.base"),
     )
