@@ -52,6 +52,11 @@ def demo(logical_date: str | None) -> None:
     click.echo(f"DAG run succeeded in {time.monotonic() - started:.0f}s (log: {log_path})")
     click.echo(f"Warehouse: {s.duckdb_path}  (Delta tables under {s.delta_dir})")
     click.echo("")
+    click.echo(run_sql(
+        "SELECT crawl_run_id, mode, requested, parsed, unchanged, quarantined, failed, round(duration_s, 1) AS seconds "
+        "FROM crawl_runs ORDER BY crawl_run_id DESC LIMIT 1"
+    ).format())
+    click.echo("")
     click.echo(run_sql("SELECT table_name, row_count, delta_version FROM catalogue_build ORDER BY table_name").format())
     click.echo("")
     click.echo(f"$ scenetune sql \"{' '.join(SAMPLE_SQL.split())}\"")

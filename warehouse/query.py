@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from scenetune import settings
@@ -19,12 +20,17 @@ class Result:
             return text if len(text) <= max_width else text[: max_width - 1] + "…"
 
         shown = [[cell(v) for v in row] for row in self.rows[:max_rows]]
-        widths = [max([len(c)] + [len(r[i]) for r in shown]) for i, c in enumerate(self.columns)]
-        line = lambda vals: " | ".join(v.ljust(w) for v, w in zip(vals, widths))  # noqa: E731
+        widths = [max([_width(c)] + [_width(r[i]) for r in shown]) for i, c in enumerate(self.columns)]
+        line = lambda vals: " | ".join(v + " " * (w - _width(v)) for v, w in zip(vals, widths))  # noqa: E731
         out = [line(self.columns), "-+-".join("-" * w for w in widths), *(line(r) for r in shown)]
         more = len(self.rows) - len(shown)
         out.append(f"({len(self.rows)} row{'s' if len(self.rows) != 1 else ''}" + (f", {more} not shown)" if more > 0 else ")"))
         return "\n".join(out)
+
+
+def _width(text: str) -> int:
+    """Terminal columns: Hangul and other wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def run_sql(sql: str) -> Result:

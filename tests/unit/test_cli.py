@@ -67,3 +67,14 @@ def test_missing_java_is_one_line(tmp_path):
 def test_later_commands_say_so(tmp_path):
     done = run(["submit"], tmp_path)
     assert done.returncode == 2 and "not available yet" in done.stderr
+
+
+def test_result_table_aligns_korean_text():
+    from warehouse.query import Result
+
+    text = Result(["title", "n"], [("밤편지", 1), ("Hey Ya!", 22)]).format()
+    lines = text.splitlines()
+    # "밤편지" is three wide characters: six terminal columns, padded like "Hey Ya!" (7 columns)
+    assert lines[2] == "밤편지  | 1 "
+    assert lines[3] == "Hey Ya! | 22"
+    assert lines[-1] == "(2 rows)"
