@@ -1,6 +1,6 @@
 """The Genie playlist crawler (a Scrapy project) and its bronze loader.
 
-- ``selectors.py``   every URL, CSS/XPath selector and regex for Genie markup (one-file fix)
+- ``genie_selectors.py`` every URL, CSS/XPath selector and regex for Genie markup (one-file fix)
 - ``parsing.py``     pages -> raw dicts; ``normalize.py`` raw text -> typed values
 - ``spiders/genie_playlists.py``  discovery (newest id walk, listings for a refresh) and parsing
 - ``pipelines.py``   normalise, validate (JSON schema of schemas/bronze.py), covers, JSONL writer

@@ -13,7 +13,7 @@ import re
 from typing import Any, Iterable
 from urllib.parse import urljoin
 
-from crawlers import selectors as sel
+from crawlers import genie_selectors as sel
 
 _SPACES = re.compile(r"\s+")
 

@@ -16,7 +16,7 @@ from urllib.parse import unquote_plus
 
 import lxml.html
 
-from crawlers import selectors as sel
+from crawlers import genie_selectors as sel
 
 X = sel.X
 

@@ -3,7 +3,7 @@
 A fresh process per crawl gives a fresh Twisted reactor, which Airflow tasks
 and the CLI need (a reactor cannot be restarted in one process). The child
 runs in ``crawlers/`` so that scrapy.cfg is found; ``-P`` keeps that folder off
-``sys.path`` (crawlers/selectors.py would shadow the standard library).
+``sys.path`` (its modules are imported as ``crawlers.*``, never as top-level names).
 
 Re-running a run id without JOBDIR replaces that run's output; with a JOBDIR
 left by a stopped crawl, the crawl resumes and appends to the same run folder.

@@ -31,7 +31,7 @@ from scrapy.http import HtmlResponse, Response
 from twisted.python.failure import Failure
 
 from crawlers import accounting, normalize, parsing
-from crawlers import selectors as sel
+from crawlers import genie_selectors as sel
 from crawlers.items import FetchFailure, PlaylistPage, QuarantinedPage, describe_failure
 from crawlers.output import default_run_dir
 from crawlers.state import empty_state, read_state

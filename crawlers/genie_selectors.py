@@ -1,23 +1,12 @@
 """Every URL pattern, CSS/XPath selector and regex the crawler uses on Genie markup.
 
 Genie changes its markup now and then; when it does, this is the one file to
-fix. Selectors follow /shared/reference/genie_site.md (the markup public
+fix. Selectors follow ../shared/reference/genie_site.md (the markup public
 crawlers of genie.co.kr read, 2016-2023). Nothing else in ``crawlers/`` may
 hard-code a class name, an attribute or a URL path of the site.
-
-Beware: this module shadows the standard library's ``selectors`` when the
-``crawlers/`` folder itself is on ``sys.path`` (``cd crawlers; python -m
-scrapy``). Run Scrapy through the ``scrapy`` script or ``python -P -m scrapy``
-(crawlers.run does the latter).
 """
 
 from __future__ import annotations
-
-if __name__ == "selectors":  # imported in place of the standard library module: say how to fix it
-    raise ImportError(
-        "crawlers/ is on sys.path, so crawlers/selectors.py shadows the standard library's 'selectors': "
-        "run `python -P -m scrapy ...` or the `scrapy` script instead of `python -m scrapy` in crawlers/"
-    )
 
 import re
 from urllib.parse import quote
