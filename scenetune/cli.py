@@ -125,17 +125,20 @@ def versions() -> None:
 
 @cli.command()
 def status() -> None:
-    """Show where data lives, the last crawl runs and the published build."""
+    """Show prerequisites, where data lives, the last crawl runs."""
+    from scenetune import preflight
     from warehouse.query import run_sql
 
     s = settings.load()
-    click.echo(f"SCENETUNE_HOME  {s.home}")
-    click.echo(f"site            {s.genie_base_url or 'embedded demo site (' + s.demo_scale + ' scale)'}")
-    click.echo(f"spark master    {s.spark_master}")
+    for name, verdict in preflight.report(s.home):
+        click.echo(f"{name:<24}{verdict}")
+    click.echo(f"SCENETUNE_HOME          {s.home}")
+    click.echo(f"site                    {s.genie_base_url or 'embedded demo site (' + s.demo_scale + ' scale)'}")
+    click.echo(f"spark master            {s.spark_master}")
     if not s.duckdb_path.exists():
-        click.echo("warehouse       not published yet (run `scenetune refresh`)")
+        click.echo("warehouse               not published yet (run `scenetune refresh`)")
         return
-    click.echo(f"warehouse       {s.duckdb_path}")
+    click.echo(f"warehouse               {s.duckdb_path}")
     click.echo(run_sql(
         "SELECT crawl_run_id, status, requested, parsed, unchanged, quarantined, failed, round(duration_s, 1) AS seconds "
         "FROM crawl_runs ORDER BY crawl_run_id DESC LIMIT 5"

@@ -47,3 +47,20 @@ def require_free_port(port: int, host: str = "127.0.0.1") -> None:
             sock.bind((host, port))
         except OSError:
             raise ScenetuneError(f"port {port} on {host} is in use: choose another with SCENETUNE_DEMO_PORT (0 picks a free one)") from None
+
+
+def report(home: Path) -> list[tuple[str, str]]:
+    """Each prerequisite with "ok" or the one-line fix (for `scenetune status`)."""
+    checks = (
+        ("java", require_java),
+        ("tesseract (eng, kor)", require_tesseract),
+        ("SCENETUNE_HOME writable", lambda: require_writable_home(home)),
+    )
+    out = []
+    for name, check in checks:
+        try:
+            check()
+            out.append((name, "ok"))
+        except ScenetuneError as exc:
+            out.append((name, str(exc)))
+    return out

@@ -43,9 +43,12 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && .venv/bin/python -c 'im
   exit 0
 fi
 # torch first: the CPU wheel on local disk. An unpinned torch would pull a multi-GB CUDA build.
+pip_quiet() {  # pip, minus the per-package notes about this machine's absent local indexes
+  { .venv/bin/pip install -q --disable-pip-version-check "$@" 2>&1; } | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+}
 say "installing torch==2.13.0 (CPU)"
-.venv/bin/pip install -q --disable-pip-version-check torch==2.13.0
+pip_quiet torch==2.13.0
 say "installing scenetune and its pinned dependencies"
-.venv/bin/pip install -q --disable-pip-version-check -c constraints.txt -e ".[test]"
+pip_quiet -c constraints.txt -e ".[test]"
 echo "$want" > "$stamp"
 say "done"

@@ -78,3 +78,21 @@ def test_result_table_aligns_korean_text():
     assert lines[2] == "밤편지  | 1 "
     assert lines[3] == "Hey Ya! | 22"
     assert lines[-1] == "(2 rows)"
+
+
+def test_status_names_missing_tesseract_and_its_fix(tmp_path):
+    done = run(["status"], tmp_path / "home", PATH=os.path.dirname(sys.executable))
+    assert done.returncode == 0, done.stderr
+    line = next(l for l in done.stdout.splitlines() if l.startswith("tesseract"))
+    assert "tesseract is missing" in line and "apt-get install tesseract-ocr" in line
+    assert "not published yet" in done.stdout
+
+
+def test_status_on_a_ready_machine(tmp_path):
+    import shutil
+
+    if shutil.which("tesseract") is None or shutil.which("java") is None:
+        pytest.skip("make setup installs java and tesseract")
+    out = run(["status"], tmp_path / "home").stdout
+    assert "java                    ok" in out
+    assert "tesseract (eng, kor)    ok" in out
