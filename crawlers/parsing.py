@@ -2,7 +2,7 @@
 
 Pure functions over a parsed page (an lxml element, or a parsel/Scrapy
 ``Selector`` whose ``.root`` is one) so that saved pages can be tested without
-Scrapy. All selectors come from :mod:`crawlers.selectors`, compiled once to
+Scrapy. All selectors come from :mod:`crawlers.genie_selectors`, compiled once to
 lxml XPath objects (``sel.X``). A page that does not have the shape we expect
 raises :class:`PageError` with a one-line reason; the spider turns that into a
 quarantined page.

@@ -95,6 +95,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # http.server sends headers and body in two writes; with Nagle on, the body waits for
+    # the client's delayed ACK (~40 ms a response), a stall no real web server has.
+    disable_nagle_algorithm = True
     server_version = "Apache"
     sys_version = ""
     timeout = 30  # idle keep-alive connections end after this many seconds

@@ -28,6 +28,14 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = _env(name, str(default))
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+
+
 def _default_reference_dir() -> Path:
     # The shared reference material sits beside the checkout (../shared/reference).
     return REPO_ROOT.parent / "shared" / "reference"
@@ -51,6 +59,7 @@ class Settings:
     spark_shuffle_partitions: int
     pyspark_python: str
     delta_writer: str  # "delta-rs" (default) or "delta-spark" (clusters with the Delta jars)
+    bench_latency_ms: float  # simulated round trip of the demo site in the crawl benchmark
     scrapy_settings_module: str = field(default="crawlers.settings.base")
 
     # --- locations under SCENETUNE_HOME -------------------------------------------------
@@ -117,7 +126,7 @@ def load() -> Settings:
             "SCENETUNE_USER_AGENT",
             "scenetune/0.1 (+https://github.com/scenetune/scenetune; catalogue refresh bot)",
         ),
-        crawl_concurrency=_env_int("SCENETUNE_CRAWL_CONCURRENCY", 16),
+        crawl_concurrency=_env_int("SCENETUNE_CRAWL_CONCURRENCY", 32),
         crawl_obey_robots=_env("SCENETUNE_CRAWL_OBEY_ROBOTS", "1") not in ("0", "false", "no"),
         demo_scale=_env("SCENETUNE_DEMO_SCALE", "demo"),
         demo_seed=_env_int("SCENETUNE_DEMO_SEED", 7),
@@ -127,6 +136,7 @@ def load() -> Settings:
         spark_shuffle_partitions=_env_int("SCENETUNE_SPARK_SHUFFLE_PARTITIONS", 8),
         pyspark_python=_env("PYSPARK_PYTHON", sys.executable),
         delta_writer=_env("SCENETUNE_DELTA_WRITER", "delta-rs"),
+        bench_latency_ms=_env_float("SCENETUNE_BENCH_LATENCY_MS", 30.0),
         # base: no HTTP cache (refreshes must see changes); prod: gentler, for genie.co.kr;
         # dev: HTTP cache for parser work (the default of `scrapy crawl` in crawlers/).
         scrapy_settings_module=_env("SCRAPY_SETTINGS_MODULE", "crawlers.settings.base"),

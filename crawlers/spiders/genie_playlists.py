@@ -14,7 +14,7 @@ Discovery:
    playlists that changed and listed ids never parsed before are fetched.
    A listing that failed only makes the spider fetch more, never less.
 
-The spider only parses: selectors live in crawlers.selectors, typing and
+The spider only parses: selectors live in crawlers.genie_selectors, typing and
 validation in crawlers.pipelines, bookkeeping in crawlers.accounting.
 """
 

@@ -37,7 +37,7 @@ def test_a_bad_number_names_the_variable(monkeypatch):
 
 def test_env_example_lists_every_variable_the_settings_read():
     source = (REPO / "scenetune" / "settings.py").read_text()
-    read = set(re.findall(r'_env(?:_int)?\("([A-Z_]+)"', source))
+    read = set(re.findall(r'_env(?:_int|_float)?\("([A-Z_]+)"', source))
     example = (REPO / ".env.example").read_text()
     listed = set(re.findall(r"^([A-Z_]+)=", example, flags=re.M))
     assert read, "no variables found"
