@@ -397,7 +397,6 @@ def build_pool(seed: int, size: int) -> SongPool:
         artist_genre.setdefault(artist, g)
         return g
 
-    singles: list[int] = []
     for i in order[: min(size, len(order))]:
         e = entries[i]
         artist = book.artists[e["artist"]]

@@ -7,7 +7,6 @@ be re-run for the same key with the same result.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 from typing import Iterator
 

@@ -15,7 +15,6 @@ import sys
 import duckdb
 import pytest
 
-from schemas import bronze, gold
 from warehouse import delta
 
 pytestmark = pytest.mark.slow
