@@ -160,7 +160,7 @@ def test_refresh_fetches_only_new_and_changed_playlists_and_lands_in_bronze(home
 def test_stopped_crawl_resumes_to_the_full_set(home, tmp_path):
     jobdir = tmp_path / "job"
     slow = {**FAST, "CONCURRENT_REQUESTS": 2, "CONCURRENT_REQUESTS_PER_DOMAIN": 2}
-    with DemoSite(seed=7, scale="tiny", port=0, latency_ms=40) as site:
+    with DemoSite(seed=7, scale="tiny", port=0, latency_ms=80) as site:
         proc, run_dir = start_crawl(site.base_url, "resumed", jobdir=jobdir, extra_settings=slow)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and proc.poll() is None:
@@ -224,7 +224,11 @@ def test_loading_a_run_twice_and_recrawling_it_change_nothing(home):
 def test_a_site_that_stops_answering_spends_the_failure_budget(home):
     plan = FaultPlan(rate=1.0, seed=7, weights={"persistent_500": 1.0})
     with DemoSite(seed=7, scale="tiny", faults=plan, port=0) as site:
-        result = run_crawl(site.base_url, "down", extra_settings={**FAST, "RETRY_TIMES": 0, "GENIE_FAILURE_BUDGET": 5},
+        # One request at a time: the budget must run out while most pages are still queued
+        # (with many in flight, a tiny site could be served whole before the spider closes).
+        one_at_a_time = {"CONCURRENT_REQUESTS": 1, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
+        result = run_crawl(site.base_url, "down",
+                           extra_settings={**FAST, **one_at_a_time, "RETRY_TIMES": 0, "GENIE_FAILURE_BUDGET": 5},
                            timeout_s=120)
         served = site.request_log.count("/playlist/detailView")
     stats = result.stats
