@@ -1,9 +1,9 @@
 """Gold: the features users query (published to DuckDB)."""
 
 from schemas.table import Column as C
+from schemas.table import BUILD_ID as BUILD
 from schemas.table import Table
 
-BUILD = C("build_id", "string", False, "catalogue build that wrote the row")
 
 SONGS = Table(
     name="songs",

@@ -1,9 +1,9 @@
 """Silver: the current, cleaned state of each playlist and its song rows."""
 
 from schemas.table import Column as C
+from schemas.table import BUILD_ID as BUILD
 from schemas.table import Table
 
-BUILD = C("build_id", "string", False, "catalogue build that wrote the row")
 
 PLAYLISTS = Table(
     name="playlists",

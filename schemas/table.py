@@ -143,3 +143,7 @@ class Table:
         for c in self.columns:
             lines.append(f"| `{c.name}` | {c.type} | {'yes' if c.nullable else 'no'} | {c.doc} |")
         return "\n".join(lines)
+
+
+# Every silver and gold row says which catalogue build wrote it.
+BUILD_ID = Column("build_id", "string", False, "catalogue build that wrote the row")
