@@ -7,7 +7,9 @@ rendered by the demo server on first request (server CPU the real Genie spends o
 CDN long before we ask), so the covers both crawlers will fetch are rendered before
 the clocks start. Ours runs as production runs it: ``crawlers.run.run_crawl`` in a
 subprocess at the project's default concurrency, timed wall clock including process
-start-up, writing into a throwaway SCENETUNE_HOME.
+start-up, writing into a throwaway SCENETUNE_HOME. The demo site is on 127.0.0.1, so the
+crawl also gets LOCAL_SITE_SETTINGS (crawlers.settings.base); the download timeout stays the
+production one, so that a loaded machine never turns a slow page into a failure.
 """
 
 from __future__ import annotations
@@ -20,17 +22,23 @@ from dataclasses import dataclass
 
 from bench import baseline_crawler
 from bench.runner import Measurement
+from core import settings
+from core.runs import RunPartition
 from crawlers.output import read_rows, table_file
 from crawlers.run import run_crawl
+from crawlers.settings import base as crawl_settings
 from demo_site.server import DemoSite
-from scenetune import settings
 
 DEFAULT_SCALE = "full"
 SEED = 7
 # Detail pages per scale: (ours, baseline), sized so each side runs ~15-40 s at 30 ms latency.
 PAGES = {"full": (2500, 200), "demo": (1000, 100), "tiny": (50, 20)}
 # Politeness off (the comparison is of crawl machinery), no HTTP cache (every page really fetched).
-NO_POLITENESS = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "HTTPCACHE_ENABLED": False}
+NO_POLITENESS = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "HTTPCACHE_ENABLED": False,
+                 "DOWNLOAD_TIMEOUT": crawl_settings.DOWNLOAD_TIMEOUT}
+# Fixed run keys: each bench crawl replaces its own partition of the throwaway home.
+OURS = RunPartition.parse("20000101T000000Z")
+OURS_NO_LATENCY = RunPartition.parse("20000101T000100Z")
 CRAWL_TIMEOUT_S = 900
 
 
@@ -62,10 +70,10 @@ def warm_covers(site: DemoSite, last_plm_seq: int) -> int:
     return warmed
 
 
-def crawl_ours(site: DemoSite, run_id: str, pages: int) -> tuple[Timed, set[int]]:
+def crawl_ours(site: DemoSite, partition: RunPartition, pages: int) -> tuple[Timed, set[int]]:
     cpu_child, cpu_self = _children_cpu_s(), time.process_time()
     started = time.perf_counter()
-    result = run_crawl(site.base_url, run_id, max_playlists=pages, extra_settings=NO_POLITENESS,
+    result = run_crawl(site.base_url, partition, max_playlists=pages, extra_settings=NO_POLITENESS,
                        timeout_s=CRAWL_TIMEOUT_S)
     seconds = time.perf_counter() - started
     timed = Timed(int(result.stats["requested"]), seconds,
@@ -75,7 +83,7 @@ def crawl_ours(site: DemoSite, run_id: str, pages: int) -> tuple[Timed, set[int]
     stats = result.stats
     if (result.status != "finished" or stats["requested"] != pages or stats["failed"] != not_found
             or stats["quarantined"] or stats["covers_failed"]):
-        raise RuntimeError(f"bench crawl {run_id} did not run clean: {stats} (log {result.log_path})")
+        raise RuntimeError(f"bench crawl {partition.run_key} did not run clean: {stats} (log {result.log_path})")
     fetched = {row["plm_seq"] for row in read_rows(table_file(result.run_dir, "playlists"))}
     return timed, fetched
 
@@ -109,7 +117,7 @@ def run(scale: str) -> Measurement:
             warmed = warm_covers(site, max(ours_pages, baseline_pages))
             warm_s = time.perf_counter() - warm_started
 
-            ours, ours_fetched = crawl_ours(site, "bench-ours", ours_pages)
+            ours, ours_fetched = crawl_ours(site, OURS, ours_pages)
             baseline, baseline_fetched = crawl_baseline(site, baseline_pages)
             cold = (ours_fetched | baseline_fetched) - set(range(1, max(ours_pages, baseline_pages) + 1))
             if cold:
@@ -117,7 +125,7 @@ def run(scale: str) -> Measurement:
 
             # Same crawlers without the simulated round trip (the site reads latency_ms per response).
             site.latency_ms = 0.0
-            ours_0, _ = crawl_ours(site, "bench-ours-no-latency", ours_pages)
+            ours_0, _ = crawl_ours(site, OURS_NO_LATENCY, ours_pages)
             baseline_0, _ = crawl_baseline(site, baseline_pages)
         finally:
             if old_home is None:

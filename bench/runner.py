@@ -11,8 +11,8 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import platform
 import pkgutil
+import platform
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path

@@ -1,6 +1,6 @@
 """Load one crawl run's JSONL output into the bronze Delta tables.
 
-Each table gets exactly the run's partition (``crawl_run_id``) replaced, so
+Each table gets exactly the run's partition (``run_key``) replaced, so
 loading a run again gives the same contents. Rows repeated in the JSONL (a
 run resumed from JOBDIR appends) are reduced to the last one per table key.
 """
@@ -17,7 +17,6 @@ import pyarrow as pa
 from crawlers.output import read_rows, table_file
 from schemas import bronze
 from schemas.table import Table
-from scenetune import settings as scenetune_settings
 from warehouse import delta
 
 logger = logging.getLogger(__name__)
@@ -37,7 +36,7 @@ def _typed(table: Table, row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def read_table(run_dir: Path | str, table: Table, run_id: str) -> pa.Table:
+def read_table(run_dir: Path | str, table: Table, run_key: str) -> pa.Table:
     """One table of a run as Arrow: deduplicated on the key (last row wins), sorted by key."""
     path = table_file(Path(run_dir), table.name)
     rows: dict[tuple, dict[str, Any]] = {}
@@ -45,8 +44,8 @@ def read_table(run_dir: Path | str, table: Table, run_id: str) -> pa.Table:
         unknown = set(row) - set(table.column_names)
         if unknown:
             raise LoadError(f"{path}: undeclared columns {sorted(unknown)}")
-        if row.get("crawl_run_id") != run_id:
-            raise LoadError(f"{path}: row of run {row.get('crawl_run_id')!r}, expected {run_id!r}")
+        if row.get("run_key") != run_key:
+            raise LoadError(f"{path}: row of run {row.get('run_key')!r}, expected {run_key!r}")
         key = tuple(row.get(k) for k in table.key)
         rows.pop(key, None)  # re-insert: the last occurrence wins
         rows[key] = _typed(table, row)
@@ -57,17 +56,14 @@ def read_table(run_dir: Path | str, table: Table, run_id: str) -> pa.Table:
         raise LoadError(f"{path}: rows do not fit {table.qualified_name}: {err}") from None
 
 
-def load_run(run_dir: Path | str, run_id: str) -> dict[str, int]:
-    """Replace the run's partition in every bronze table; returns rows written per table."""
+def load_run(run_dir: Path | str, run_key: str) -> dict[str, int]:
+    """Replace the run's partition in every bronze table; returns ``{"bronze.<table>": Delta version}``."""
     run_dir = Path(run_dir)
     if not table_file(run_dir, bronze.CRAWL_RUNS.name).exists():
         raise LoadError(f"{run_dir}: no crawl_runs.jsonl - the crawl did not finish its accounting")
-    s = scenetune_settings.load()
-    tables = {t.name: read_table(run_dir, t, run_id) for t in bronze.TABLES}  # read all before writing any
-    written = {}
+    tables = {t.name: read_table(run_dir, t, run_key) for t in bronze.TABLES}  # read all before writing any
+    versions = {}
     for table in bronze.TABLES:
-        data = tables[table.name]
-        delta.replace_partition(table, data, s.delta_path("bronze", table.name), {"crawl_run_id": run_id})
-        written[table.name] = data.num_rows
-    logger.info("loaded crawl run %s into bronze: %s", run_id, written)
-    return written
+        versions[table.qualified_name] = delta.replace_partition(table, tables[table.name], {"run_key": run_key})
+    logger.info("loaded crawl run %s into bronze: %s", run_key, {n: t.num_rows for n, t in tables.items()})
+    return versions

@@ -95,14 +95,27 @@ LISTING_ITEMS_FALLBACK = "div.recom-wrap > ul > li"
 LISTING_EMPTY_CLASS = "no-data"  # <li class="no-data">: the listing has no playlists
 LISTING_ITEM_COVER_IMG = "div.item_cover > a.cover > img"
 LISTING_ITEM_TITLE_LINK = "div.item_info > div.title > a"
+LISTING_ITEM_COVER_LINK = "a.cover"  # div.item_cover > a.cover (older pages: div.cover-wrap > a.cover)
+LISTING_ITEM_ANY_LINK = "a"  # last resort: any link of the entry that leads to its detail page
 LISTING_ITEM_TAGS = "div.item_info > div.tag > a"
 LISTING_ITEM_SONG_COUNT = "div.item_info > ul > li.num"
-LISTING_DETAIL_ONCLICK = re.compile(r"playlistLogNDetailView\(\s*['\"](\d+)['\"]")
+# How a listing entry links to its playlist. Real Genie listings use each of these, on the title
+# link and on the cover link, and one entry may mix them:
+#   onclick="javascript:playlistLogNDetailView('4001', 'V', 'TODAY'); return false;"  (logs, then opens)
+#   onclick="fnPlaylistDetail('4001');return false;"  and the like: goDetailView('4001'), fnGoPlaylistDetail(4001)
+#   href="/playlist/detailView?plmSeq=4001"  (plain link)
+# The play button (fnPlayPlaylist / allSongPlayNLog) and the "add" link (/member/myPlaylist?plmSeq=) are no detail links.
+LISTING_DETAIL_LINK_FORMS = (
+    re.compile(r"\bplaylistLogNDetailView\(\s*['\"]?(\d+)"),
+    re.compile(r"\b(?:fn|go)(?:Go)?(?:Playlist|Plm)?Detail(?:View)?\(\s*['\"]?(\d+)"),
+    re.compile(r"\bdetailView\?(?:[^\"'#\s]*?&(?:amp;)?)?plmSeq=(\d+)"),
+)
+LISTING_LINK_ATTRS = ("onclick", "href")
 # Pagination of listings (page numbers, next / last links: ...&pg=N).
 LISTING_PAGE_LINKS = ".page-nav a[href]"
 LISTING_PAGE_PARAM = re.compile(r"[?&]pg=(\d+)")
-# Popular / newest listing: ids from the cover links' onclick.
-POPULAR_COVER_LINKS = ".item_cover .cover[onclick]"
+# Popular / newest listing: ids from the cover links (onclick or href, any form above).
+POPULAR_COVER_LINKS = ".item_cover .cover"
 
 # Tag index: links or onclick handlers that carry CODE||NAME (ST0002 드라이브, GR0003, DJ0001 ...).
 TAG_INDEX_LINKS = "a[href*='tags=']"

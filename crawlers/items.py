@@ -21,8 +21,9 @@ class PlaylistPage:
     songs: list[dict[str, Any]]  # bronze.playlist_songs columns
     http_status: int
     body: bytes = field(repr=False)  # kept so that an invalid item can be quarantined with its page
+    attempt: int | None = None  # the id's try number (crawlers.frontier), for a quarantine row
     cover: dict[str, Any] | None = None  # bronze.covers row, set by CoverPipeline
-    cover_failure: "FetchFailure | None" = None  # set by CoverPipeline when the download failed
+    cover_failure: FetchFailure | None = None  # set by CoverPipeline when the cover is not usable
 
     @property
     def plm_seq(self) -> Any:
@@ -44,6 +45,7 @@ class QuarantinedPage:
     fetched_at: str
     body: bytes = field(repr=False, default=b"")
     kind: str = "detail"  # detail | listing | json
+    attempt: int | None = None  # detail pages: the id's try number (crawlers.frontier)
 
 
 @dataclass
@@ -57,6 +59,31 @@ class FetchFailure:
     reason: str
     retries: int
     failed_at: str
+    outcome: str = "error"  # error | not_found (an answer: the site has no such playlist) | not_fetched
+    attempt: int | None = None  # detail pages: the id's try number (crawlers.frontier)
+    outage: bool = False  # a sign that the site is down: counts toward the failure budget
+
+
+# An answer with one of these says the page is not there (Genie's own error page answers 200).
+NOT_FOUND_STATUSES = (404, 410)
+# Besides 5xx, statuses that say the site cannot or will not serve us now.
+OUTAGE_STATUSES = frozenset({403, 408, 429})
+
+
+def is_outage(failure: Failure) -> bool:
+    """Is this failed request (after retries) a sign of an outage: 5xx, timeout, refused, DNS ...?
+
+    A page the site answered (404, 410, other 4xx) or a request we dropped
+    ourselves (robots.txt) says nothing about the site being down.
+    """
+    from scrapy import exceptions as sx
+    from scrapy.spidermiddlewares.httperror import HttpError
+
+    exc = failure.value
+    if isinstance(exc, HttpError):
+        status = exc.response.status
+        return status >= 500 or status in OUTAGE_STATUSES
+    return not isinstance(exc, sx.IgnoreRequest)
 
 
 def describe_failure(failure: Failure) -> tuple[int | None, str]:

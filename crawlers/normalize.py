@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urljoin
 
 from crawlers import genie_selectors as sel
@@ -83,10 +84,10 @@ def same_listing_entry(known: dict[str, Any], song_count: Any, tags: Iterable[An
     )
 
 
-def normalize_page(playlist: dict[str, Any], songs: list[dict[str, Any]], run_id: str) -> None:
+def normalize_page(playlist: dict[str, Any], songs: list[dict[str, Any]], run_key: str) -> None:
     """Type one parsed detail page in place (bronze.playlists / bronze.playlist_songs columns)."""
     base = playlist["source_url"]
-    playlist["crawl_run_id"] = run_id
+    playlist["run_key"] = run_key
     for column in ("title", "subtitle", "maker_name", "maker_id"):
         playlist[column] = clean_text(playlist.get(column))
     for column in ("song_count", "view_count", "like_count"):
@@ -94,7 +95,7 @@ def normalize_page(playlist: dict[str, Any], songs: list[dict[str, Any]], run_id
     playlist["tags"] = clean_tags(playlist.get("tags"))
     playlist["cover_url"] = absolute_url(playlist.get("cover_url"), base)
     for song in songs:
-        song["crawl_run_id"] = run_id
+        song["run_key"] = run_key
         song["plm_seq"] = playlist["plm_seq"]
         song["position"] = shown_number(song.get("position"))
         for column in ("song_id", "song_title", "artist_id", "artist_name", "album_id", "album_title"):

@@ -1,6 +1,6 @@
 """Where a crawl run's output lives and how it is written and read back.
 
-One folder per run: ``<crawl_dir>/dt=YYYY-MM-DD/run_id=<id>/`` with one JSONL
+One folder per run: ``<crawl_dir>/dt=YYYY-MM-DD/run_key=<id>/`` with one JSONL
 file per bronze table (``playlists.jsonl`` ...), ``quarantine/<sha1>.html``
 raw bodies of quarantined pages and ``crawl.log``. A fresh run truncates its
 files (re-running a run id replaces its output); a run resumed from JOBDIR
@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import json
 import logging
+import os
 import shutil
-from datetime import date, datetime, timezone
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
+from core import files
+from core import settings as scenetune_settings
+from core.runs import RunPartition
 from schemas import bronze
-from scenetune import settings as scenetune_settings
 
 logger = logging.getLogger(__name__)
 
@@ -34,14 +36,15 @@ def table_file(run_dir: Path, table: str) -> Path:
     return Path(run_dir) / f"{table}.jsonl"
 
 
-def default_run_dir(run_id: str, day: date | None = None) -> Path:
-    day = day or datetime.now(timezone.utc).date()
-    return scenetune_settings.load().crawl_dir / f"dt={day.isoformat()}" / f"run_id={run_id}"
+def run_dir_of(partition: RunPartition) -> Path:
+    """``raw/crawl/dt=<run_date>/run_key=<run_key>``: the run's raw output."""
+    return (scenetune_settings.load().crawl_dir / f"dt={partition.run_date.isoformat()}"
+            / f"run_key={partition.run_key}")
 
 
-def existing_run_dirs(run_id: str) -> list[Path]:
+def existing_run_dirs(run_key: str) -> list[Path]:
     crawl_dir = scenetune_settings.load().crawl_dir
-    return sorted(crawl_dir.glob(f"dt=*/run_id={run_id}")) if crawl_dir.exists() else []
+    return sorted(crawl_dir.glob(f"dt=*/run_key={run_key}")) if crawl_dir.exists() else []
 
 
 def is_resuming(jobdir: str | None) -> bool:
@@ -123,16 +126,6 @@ def read_rows(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
-    """Replace a whole JSONL file atomically."""
-    path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
-    tmp.replace(path)
-
-
-def append_rows(path: Path, rows: list[dict[str, Any]]) -> None:
-    with Path(path).open("a", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
+    """Replace a whole JSONL file atomically (core.files)."""
+    with files.atomic_path(path) as tmp, tmp.open("w", encoding="utf-8") as f:
+        f.writelines(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n" for row in rows)

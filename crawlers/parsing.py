@@ -143,10 +143,25 @@ def parse_song_row(row, position: int) -> dict[str, Any]:
     }
 
 
+def detail_link_plm_seq(link) -> int | None:
+    """The plmSeq a listing link opens, from its onclick or href in any form Genie uses; None if none."""
+    for attr in sel.LISTING_LINK_ATTRS:
+        value = link.get(attr)
+        if not value:
+            continue
+        for form in sel.LISTING_DETAIL_LINK_FORMS:
+            found = form.search(value)
+            if found:
+                return int(found.group(1))
+    return None
+
+
 def parse_listing(page: Any) -> list[dict[str, Any]]:
     """Tag results / popular listing -> [{'plm_seq', 'title', 'song_count', 'tags', 'cover_url'}].
 
-    An entry without a readable plmSeq comes back with plm_seq None (the spider counts those).
+    The id comes from the title link, else the cover link, else any link of the
+    entry (sel.LISTING_DETAIL_LINK_FORMS). An entry without a readable plmSeq
+    comes back with plm_seq None (the spider counts those).
     """
     root = html_root(page)
     items = X.TAG_LISTING_ITEMS(root) or X.LISTING_ITEMS_FALLBACK(root)
@@ -156,13 +171,10 @@ def parse_listing(page: Any) -> list[dict[str, Any]]:
             continue
         link = _first(X.LISTING_ITEM_TITLE_LINK(item))
         plm_seq = None
-        for onclick in (
-            link.get(sel.ONCLICK_ATTR) if link is not None else None,
-            *(a.get(sel.ONCLICK_ATTR) for a in X.POPULAR_COVER_LINKS(item)),
-        ):
-            found = sel.LISTING_DETAIL_ONCLICK.search(onclick or "")
-            if found:
-                plm_seq = int(found.group(1))
+        for candidate in (*X.LISTING_ITEM_TITLE_LINK(item), *X.LISTING_ITEM_COVER_LINK(item),
+                          *X.LISTING_ITEM_ANY_LINK(item)):
+            plm_seq = detail_link_plm_seq(candidate)
+            if plm_seq is not None:
                 break
         cover = _first(X.LISTING_ITEM_COVER_IMG(item))
         entries.append(
@@ -183,14 +195,10 @@ def listing_page_links(page: Any) -> list[str]:
 
 
 def newest_ids(page: Any) -> list[int]:
-    """plmSeq ids on the newest / popular listing (from the cover links' onclick)."""
+    """plmSeq ids on the newest / popular listing: from the cover links, else from the entries."""
     root = html_root(page)
-    ids = []
-    for link in X.POPULAR_COVER_LINKS(root):
-        found = sel.LISTING_DETAIL_ONCLICK.search(link.get(sel.ONCLICK_ATTR) or "")
-        if found:
-            ids.append(int(found.group(1)))
-    if not ids:  # same entries as tag results
+    ids = [seq for seq in (detail_link_plm_seq(link) for link in X.POPULAR_COVER_LINKS(root)) if seq is not None]
+    if not ids:  # cover links in no form we know: the entries' title or other links
         ids = [e["plm_seq"] for e in parse_listing(root) if e["plm_seq"] is not None]
     return ids
 

@@ -1,47 +1,85 @@
-"""What the previous crawls saw, so that a refresh fetches only new or changed playlists.
+"""What earlier crawls learned, so that a refresh fetches only what it must.
 
-The state is derived from bronze.playlists (every run's partition): per
-plm_seq the latest row's song count, tags and content hash, plus the largest
-plm_seq seen. It is handed to the spider as a JSON file (``-a state=PATH``).
+The state is derived from the bronze tables of every earlier run (never the
+run being (re)done, so a retried run behaves like its first try):
 
-    {"max_plm_seq": 1234, "built_at": "...", "source": "...",
-     "playlists": {"17": {"song_count": 16, "tags": ["드라이브"], "content_hash": "..."}, ...}}
+- ``playlists``: per plm_seq the latest parsed row's song count, tags and
+  content hash (bronze.playlists), for the refresh's "unchanged" decision;
+- ``frontier``: ids still without an answer (failed, quarantined or not
+  fetched), their attempts and whether this run should retry them
+  (crawlers.frontier; from crawl_failures, crawl_quarantine, playlists, crawl_runs);
+- ``max_plm_seq``: the highest id any earlier run has an outcome for; the id
+  walk of the next run starts above it (everything below is resolved or in the
+  frontier).
+
+It is handed to the spider as a JSON file (``-a state=PATH``):
+
+    {"max_plm_seq": 1234, "max_attempts": 5, "source": "...",
+     "playlists": {"17": {"song_count": 16, "tags": ["드라이브"], "content_hash": "..."}, ...},
+     "frontier": {"40": {"attempts": 1, "status": "due", "last_result": "error", ...}, ...}}
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from scenetune import settings as scenetune_settings
+from core import files
+from core import settings as scenetune_settings
+from crawlers import frontier
+from schemas import bronze
 
-STATE_COLUMNS = ("plm_seq", "song_count", "tags", "content_hash", "fetched_at", "crawl_run_id")
+STATE_COLUMNS = ("plm_seq", "song_count", "tags", "content_hash", "fetched_at", "run_key")
 
 
 def empty_state() -> dict[str, Any]:
-    return {"max_plm_seq": None, "playlists": {}}
+    return {"max_plm_seq": None, "playlists": {}, "frontier": {}, "max_attempts": None}
 
 
-def build_state(bronze_playlists_path: Path | str, exclude_run_id: str | None = None) -> dict[str, Any]:
-    """State from the bronze.playlists Delta table; an absent table gives the empty state.
+def has_history(state: dict[str, Any]) -> bool:
+    """Did any earlier run leave an outcome? (Then the next crawl is incremental.)"""
+    return state.get("max_plm_seq") is not None
 
-    ``exclude_run_id`` leaves out the rows of the run being (re)done, so that a
+
+def history_outcomes(exclude_run_key: str | None = None) -> tuple[list[frontier.Outcome], list[str]]:
+    """Every detail-page outcome of earlier runs, and the keys of those runs."""
+    from warehouse import delta  # deltalake is needed here only, not in the crawl process
+
+    def rows(table, columns):
+        return [r for r in delta.read_or_empty(table, columns=columns).to_pylist()
+                if r["run_key"] != exclude_run_key and r.get("plm_seq") is not None]
+
+    outcomes = [frontier.Outcome(r["run_key"], r["plm_seq"], "parsed")
+                for r in rows(bronze.PLAYLISTS, ("run_key", "plm_seq"))]
+    outcomes += [frontier.Outcome(r["run_key"], r["plm_seq"], "quarantined")
+                 for r in rows(bronze.CRAWL_QUARANTINE, ("run_key", "plm_seq", "kind")) if r["kind"] == "detail"]
+    outcomes += [frontier.Outcome(r["run_key"], r["plm_seq"], r["outcome"])
+                 for r in rows(bronze.CRAWL_FAILURES, ("run_key", "plm_seq", "kind", "outcome"))
+                 if r["kind"] == "detail"]
+    runs = [r["run_key"] for r in delta.read_or_empty(bronze.CRAWL_RUNS, columns=("run_key",)).to_pylist()
+            if r["run_key"] != exclude_run_key]
+    return outcomes, runs
+
+
+def build_state(exclude_run_key: str | None = None, max_attempts: int | None = None) -> dict[str, Any]:
+    """State from the bronze Delta tables; no tables give the empty state.
+
+    ``exclude_run_key`` leaves out the rows of the run being (re)done, so that a
     retried crawl does not take what it wrote itself for "already known".
+    ``max_attempts`` defaults to SCENETUNE_CRAWL_MAX_ATTEMPTS.
     """
-    from warehouse import delta  # deltalake is only needed here, not in the crawl process
+    from warehouse import delta
 
+    if max_attempts is None:
+        max_attempts = scenetune_settings.load().crawl_max_attempts
     state = empty_state()
-    state["source"] = str(bronze_playlists_path)
-    state["built_at"] = datetime.now(timezone.utc).isoformat()
-    if not delta.exists(bronze_playlists_path):
-        return state
-    rows = delta.read(bronze_playlists_path, columns=STATE_COLUMNS).to_pylist()
-    if exclude_run_id is not None:
-        rows = [r for r in rows if r["crawl_run_id"] != exclude_run_id]
-    # The latest fetch of a playlist wins; run id breaks ties so the result never depends on order.
-    rows.sort(key=lambda r: (r["fetched_at"], r["crawl_run_id"]))
+    state["source"] = str(bronze.PLAYLISTS.path.parent)
+    state["max_attempts"] = max_attempts
+    rows = [r for r in delta.read_or_empty(bronze.PLAYLISTS, columns=STATE_COLUMNS).to_pylist()
+            if r["run_key"] != exclude_run_key]
+    # The latest fetch of a playlist wins; run key breaks ties so the result never depends on order.
+    rows.sort(key=lambda r: (r["fetched_at"], r["run_key"]))
     playlists: dict[str, dict[str, Any]] = {}
     for row in rows:
         playlists[str(row["plm_seq"])] = {
@@ -50,18 +88,16 @@ def build_state(bronze_playlists_path: Path | str, exclude_run_id: str | None = 
             "content_hash": row["content_hash"],
         }
     state["playlists"] = dict(sorted(playlists.items(), key=lambda kv: int(kv[0])))
-    state["max_plm_seq"] = max((int(k) for k in playlists), default=None)
+    outcomes, runs = history_outcomes(exclude_run_key)
+    found = frontier.build(outcomes, runs, max_attempts)
+    state["frontier"] = {str(seq): entry.to_json() for seq, entry in found.entries.items()}
+    state["max_plm_seq"] = found.high_water
     return state
 
 
 def write_state(state: dict[str, Any], path: Path | str) -> Path:
     """Write the state JSON atomically (a crawl never reads a half-written file)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(state, ensure_ascii=False, indent=1), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return files.write_text(path, json.dumps(state, ensure_ascii=False, indent=1))
 
 
 def read_state(path: Path | str) -> dict[str, Any]:
@@ -70,18 +106,12 @@ def read_state(path: Path | str) -> dict[str, Any]:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise ValueError(f"cannot read crawl state {path}: {err}") from None
-    if not isinstance(raw, dict) or not isinstance(raw.get("playlists", {}), dict):
-        raise ValueError(f"crawl state {path}: expected an object with a 'playlists' object")
+    if (not isinstance(raw, dict) or not isinstance(raw.get("playlists", {}), dict)
+            or not isinstance(raw.get("frontier", {}), dict)):
+        raise ValueError(  # noqa: TRY004 - a bad file, not a bad argument: callers catch ValueError
+            f"crawl state {path}: expected an object with 'playlists' and 'frontier' objects")
     playlists = {int(k): v for k, v in (raw.get("playlists") or {}).items()}
+    unresolved = {int(k): v for k, v in (raw.get("frontier") or {}).items()}
     max_seen = raw.get("max_plm_seq")
-    return {"max_plm_seq": int(max_seen) if max_seen is not None else None, "playlists": playlists}
-
-
-def default_state_path() -> Path:
-    return scenetune_settings.load().crawl_state_dir / "genie_state.json"
-
-
-def refresh_state_file(path: Path | str | None = None) -> Path:
-    """Build the state from the bronze.playlists table under SCENETUNE_HOME and write it (a refresh's input)."""
-    s = scenetune_settings.load()
-    return write_state(build_state(s.delta_path("bronze", "playlists")), path or default_state_path())
+    return {"max_plm_seq": int(max_seen) if max_seen is not None else None, "playlists": playlists,
+            "frontier": unresolved, "max_attempts": raw.get("max_attempts")}

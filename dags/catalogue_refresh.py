@@ -3,16 +3,22 @@
 
 Refreshes the song catalogue from Genie playlists, once a week:
 
-1. **crawl** – Scrapy crawls new and changed playlists (the embedded demo site
-   unless `GENIE_BASE_URL` is set) into bronze Delta tables.
-2. **build_catalogue** – Spark builds silver playlists and song rows and gold
-   songs and tags (`spark_jobs/build_catalogue.py`).
-3. **quality_gate** – the build must honour the keys and not-null columns
-   stated in `schemas/`; nothing is published otherwise.
-4. **publish** – gold and silver tables are copied into the DuckDB file,
-   swapped in atomically.
+1. **preflight** – settings, Java, a writable `SCENETUNE_HOME`, a free demo-site
+   port; derives the run's partition (`run_key`, `run_date`) once, from the
+   logical date (or, for an Asset-triggered run, the time it was created for).
+   A wrong setting fails here, at once, without retries.
+2. **crawl** – Scrapy crawls new, changed and previously failed playlists (the
+   embedded demo site unless `GENIE_BASE_URL` is set) into the run's bronze
+   partitions; returns the bronze Delta versions it committed.
+3. **build_catalogue** – Spark reads exactly those bronze versions and builds
+   silver playlists and song rows, gold songs and tags; returns the Delta
+   version of each table it committed.
+4. **quality_gate** – audits exactly those versions against `schemas/` and
+   records the verdicts; a failing gate fails the run here.
+5. **publish** – copies exactly the audited versions into the DuckDB file,
+   swapped in atomically. Nothing unaudited is ever published.
 
-Every task writes the partition of this run's logical date, so a retry or a
+Every task writes the partition of this run's `run_key`, so a retry or a
 re-run replaces what it wrote before.
 """
 
@@ -22,7 +28,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
 
-from scenetune.assets import BRONZE_CRAWL, CATALOGUE_BUILD, CATALOGUE_DUCKDB
+from scenetune.assets import BRONZE_CRAWL, CATALOGUE_AUDITED, CATALOGUE_DUCKDB
 
 
 @dag(
@@ -36,35 +42,57 @@ from scenetune.assets import BRONZE_CRAWL, CATALOGUE_BUILD, CATALOGUE_DUCKDB
     doc_md=__doc__,
 )
 def catalogue_refresh():
+    @task
+    def preflight(**context) -> dict:
+        from core.runs import RunPartition
+        from scenetune import preflight
+        from scenetune.fail_fast import fail_fast
+
+        with fail_fast():
+            preflight.before_refresh()
+        return RunPartition.from_airflow(context).to_xcom()
+
     @task(outlets=[BRONZE_CRAWL])
-    def crawl(**context) -> dict:
-        from scenetune import refresh, runs
+    def crawl(run: dict) -> dict:
+        from core.runs import RunPartition
+        from crawlers.run import crawl
+        from scenetune.fail_fast import fail_fast
+        from scenetune.site import genie_site
 
-        result = refresh.crawl(runs.key_from_context(context))
-        return {"run_key": result["run_key"], "stats": result["stats"]}
-
-    @task(outlets=[CATALOGUE_BUILD])
-    def build_catalogue(crawled: dict) -> dict:
-        from scenetune import refresh
-
-        return refresh.build(crawled["run_key"])
+        with fail_fast(), genie_site() as base_url:
+            crawled = crawl(RunPartition.from_xcom(run), base_url)
+        return {"bronze_versions": crawled.bronze_versions, "stats": crawled.stats}
 
     @task
-    def quality_gate(crawled: dict, built: dict) -> list:
-        from scenetune import refresh
+    def build_catalogue(run: dict, crawled: dict) -> dict:
+        from spark_jobs.build_catalogue import build
 
-        return refresh.gate(crawled["run_key"])
+        return build(run["run_key"], crawled["bronze_versions"])
+
+    @task(outlets=[CATALOGUE_AUDITED])
+    def quality_gate(run: dict, crawled: dict, built: dict) -> dict:
+        from quality.checks import gate
+        from scenetune.fail_fast import fail_fast
+        from warehouse.publish import bronze_published
+
+        versions = {**built, **bronze_published(crawled["bronze_versions"])}
+        with fail_fast():
+            gate(run["run_key"], versions)
+        return versions
 
     @task(outlets=[CATALOGUE_DUCKDB])
-    def publish(crawled: dict, checked: list) -> dict:
-        from scenetune import refresh
+    def publish(run: dict, audited: dict) -> dict:
+        from scenetune.fail_fast import fail_fast
+        from warehouse.publish import publish
 
-        return refresh.publish(crawled["run_key"])
+        with fail_fast():
+            published = publish(run["run_key"], audited)
+        return {"path": str(published.path), "versions": published.versions, "rows": published.rows}
 
-    crawled = crawl()
-    built = build_catalogue(crawled)
-    checked = quality_gate(crawled, built)
-    publish(crawled, checked)
+    run = preflight()
+    crawled = crawl(run)
+    built = build_catalogue(run, crawled)
+    publish(run, quality_gate(run, crawled, built))
 
 
 catalogue_refresh()

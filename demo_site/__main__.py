@@ -1,7 +1,9 @@
-"""Command line: ``python -m demo_site serve|ground-truth``.
+"""Command line: ``python -m demo_site serve|ground-truth|derive-data``.
 
     python -m demo_site serve --scale demo --seed 7 --port 8800 [--revision N] [--faults default|none] [--latency-ms X]
+        [--gone-below N] [--missing-status 200|404|410]
     python -m demo_site ground-truth --scale tiny --seed 7 --out FILE.json [--revision N] [--faults default|none]
+    python -m demo_site derive-data --source ../shared/reference   # rewrite demo_site/data from the source reference
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from demo_site.catalogue import SCALES
 from demo_site.faults import FaultPlan
 
 
-def _plan(name: str, seed: int) -> FaultPlan:
-    return FaultPlan.default(seed) if name == "default" else FaultPlan.none()
+def _plan(name: str, seed: int, gone_below: int = 0, missing_status: int = 200) -> FaultPlan:
+    options = {"gone_below": gone_below, "missing_status": missing_status}
+    return FaultPlan.default(seed, **options) if name == "default" else FaultPlan(**options)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,6 +32,10 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--seed", type=int, default=7)
         s.add_argument("--revision", type=int, default=0)
         s.add_argument("--faults", choices=("default", "none"), default="default")
+        s.add_argument("--gone-below", type=int, default=0,
+                       help="ids below N answer HTTP 404 (deleted playlists): the 404-heavy site")
+        s.add_argument("--missing-status", type=int, choices=(200, 404, 410), default=200,
+                       help="how ids with no playlist answer: 200 (Genie's error page), 404 or 410")
     serve = sub.choices["serve"]
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8800)
@@ -38,21 +45,28 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-cache-dir", action="store_true", help="keep covers in memory only")
     gt = sub.choices["ground-truth"]
     gt.add_argument("--out", type=Path, required=True)
+    derive = sub.add_parser("derive-data", help="rewrite the shipped data files from a source reference folder")
+    derive.add_argument("--source", type=Path, required=True)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    plan = _plan(args.faults, args.seed)
+    if args.command == "derive-data":
+        from demo_site.reference import derive_shipped_data
+
+        for path in derive_shipped_data(args.source):
+            print(f"wrote {path} ({path.stat().st_size:,} bytes)")
+        return 0
+    plan = _plan(args.faults, args.seed, args.gone_below, args.missing_status)
     if args.command == "ground-truth":
-        from demo_site.catalogue import generate
         import json
 
+        from core import files
+        from demo_site.catalogue import generate
+
         gt = generate(args.seed, args.scale, args.revision).ground_truth(plan)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = args.out.with_suffix(args.out.suffix + ".tmp")
-        tmp.write_text(json.dumps(gt, ensure_ascii=False, sort_keys=True), encoding="utf-8")
-        tmp.replace(args.out)
+        files.write_text(args.out, json.dumps(gt, ensure_ascii=False, sort_keys=True))
         print(f"wrote {args.out} ({gt['counts']['playlists']} playlists, {gt['counts']['rows']} rows)")
         return 0
 
@@ -63,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.cache_dir is not None:
             cache_dir = args.cache_dir
         else:
-            from scenetune import settings
+            from core import settings
 
             cache_dir = settings.load().demo_site_cache_dir
     stop = threading.Event()

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
+from core import files
 from demo_site import reference
 
 if TYPE_CHECKING:
@@ -612,10 +613,7 @@ class CoverStore:
 
             data = render_cover(pl, original_of)
             if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
-                tmp.write_bytes(data)
-                tmp.replace(path)
+                files.write_bytes(path, data)
         self._put(key, data)
         return data
 

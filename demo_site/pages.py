@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import html
 import json
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from demo_site.taxonomy import BY_CODE, CATEGORIES, GENRES, NON_MOOD_TAGS, TAG_CODES
@@ -140,6 +141,8 @@ def detail_page(host: str, pl: Playlist, fault_kind: str | None = None) -> str:
             f'<meta property="og:url" content="//{host}{detail_href(pl.plm_seq)}">\n'
             f'<meta property="og:image" content="{image}">\n'
             f'<meta property="og:image:secure_url" content="{image}">\n')
+    if fault_kind == "no_cover_meta":  # some real pages name no cover: the crawler records it as missing
+        meta = "".join(line + "\n" for line in meta.splitlines() if 'property="og:image' not in line)
     title = "" if fault_kind == "missing_title" else esc(pl.title)
     maker_q = quote(pl.maker_name, safe="")
     tags = " ".join(f'<a href="{tag_href(t)}">#{esc(t)}</a>' for t in pl.tags)
@@ -210,11 +213,13 @@ def not_found_page(host: str) -> str:
 
 # --------------------------------------------------------------------------- listings
 def _item_html(host: str, pl: Playlist) -> str:
+    # As on genie.co.kr, the title link logs the click then opens the playlist; the cover link opens it directly.
     click = f"javascript:playlistLogNDetailView('{pl.plm_seq}','V','')"
+    cover_click = f"fnPlaylistDetail('{pl.plm_seq}');return false;"
     tags = "".join(f'<a href="{tag_href(t)}">#{esc(t)}</a>' for t in pl.tags)
     return f"""<li>
   <div class="item_cover">
-    <a href="#" class="cover" onclick="{click}"><img src="{cover_url(host, pl, 244)}" alt="{esc(pl.title)}"></a>
+    <a href="#" class="cover" onclick="{cover_click}"><img src="{cover_url(host, pl, 244)}" alt="{esc(pl.title)}"></a>
     <a href="#" class="btn-basic btn-listen" onclick="fnPlayPlaylist('{pl.plm_seq}');return false;"><span class="hide">재생</span></a>
   </div>
   <div class="item_info">

@@ -1,7 +1,13 @@
-"""Loads the read-only reference material the demo content is built from.
+"""The real reference data the demo content is built from: songs, tag counts, cover templates.
 
-The folder comes from ``scenetune.settings.load().reference_dir`` (env SCENETUNE_REFERENCE_DIR).
-Everything is read once per process and cached; a missing file is a clear one-line error.
+Shipped inside the repository, so a clone anywhere runs the demo site:
+``demo_site/data/songs.csv.gz`` and ``melon_tag_counts.csv.gz`` (derived
+from the source reference by ``python -m demo_site derive-data``) and the
+three real Genie cover templates beside the cover-cleaning code
+(``spark_jobs/covers/templates``). ``SCENETUNE_REFERENCE_DIR`` overrides all of
+it with a folder in the source layout (``songs/``, ``melon_tag_counts.csv``,
+``genie_templates/``). Everything is read once per process and cached; a
+missing file is a clear one-line error.
 """
 
 from __future__ import annotations
@@ -9,31 +15,40 @@ from __future__ import annotations
 import csv
 import functools
 import glob
+import gzip
+import io
 import os
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 
 import numpy as np
+
+SHIPPED_DIR = Path(__file__).resolve().parent / "data"
+SHIPPED_SONGS = SHIPPED_DIR / "songs.csv.gz"
+SHIPPED_TAG_COUNTS = SHIPPED_DIR / "melon_tag_counts.csv.gz"
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "spark_jobs" / "covers" / "templates"
 
 
 class ReferenceMissing(RuntimeError):
     """The shared reference folder (or a file in it) is not where settings say."""
 
 
-def reference_dir() -> Path:
-    from scenetune import settings
+def override_dir() -> Path | None:
+    """``SCENETUNE_REFERENCE_DIR`` when set (source layout), else None (the shipped data)."""
+    from core import settings
 
     path = settings.load().reference_dir
-    if not path.is_dir():
-        raise ReferenceMissing(f"reference folder not found: {path} (set SCENETUNE_REFERENCE_DIR)")
+    if path is not None and not path.is_dir():
+        raise ReferenceMissing(f"SCENETUNE_REFERENCE_DIR={path} is not a folder (unset it to use the shipped data)")
     return path
 
 
 def _open_csv(path: Path, columns: tuple[str, ...] | None = None) -> list[dict[str, str]]:
-    """Rows as dicts; with ``columns``, only those columns (much faster for wide files)."""
+    """Rows as dicts (``.gz`` files too); with ``columns``, only those columns (faster for wide files)."""
     if not path.is_file():
         raise ReferenceMissing(f"reference file not found: {path}")
-    with path.open(encoding="utf-8-sig", newline="") as fh:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
         header = next(reader, [])
         wanted = columns or tuple(header)
@@ -55,7 +70,8 @@ class RawSong:
 
 
 @functools.lru_cache(maxsize=4)
-def _raw_songs_cached(root: str) -> tuple[RawSong, ...]:
+def _songs_from_source(root: str) -> tuple[RawSong, ...]:
+    """Song rows of the source reference CSVs (the shipped file is derived from these)."""
     base = Path(root) / "songs"
     out: list[RawSong] = []
     moods: dict[tuple[str, str], str] = {}
@@ -76,26 +92,42 @@ def _raw_songs_cached(root: str) -> tuple[RawSong, ...]:
     return tuple(s for s in out if s.artist and s.title)
 
 
+_SONG_COLUMNS = tuple(f.name for f in fields(RawSong))
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_songs() -> tuple[RawSong, ...]:
+    rows = _open_csv(SHIPPED_SONGS, _SONG_COLUMNS)
+    return tuple(RawSong(r["artist"], r["title"], int(r["year"]), r["kind"], r["mood"], int(r["duration"]))
+                 for r in rows)
+
+
 def raw_songs() -> tuple[RawSong, ...]:
-    """Every song row of the reference CSVs (not deduplicated), in file order."""
-    return _raw_songs_cached(str(reference_dir()))
+    """Every song row of the reference (not deduplicated), in source file order."""
+    root = override_dir()
+    return _songs_from_source(str(root)) if root else _shipped_songs()
 
 
 @functools.lru_cache(maxsize=4)
-def _tag_counts_cached(root: str) -> dict[str, int]:
-    return {r["tag"]: int(r["count"]) for r in _open_csv(Path(root) / "melon_tag_counts.csv")
-            if r.get("count", "").isdigit()}
+def _tag_counts_cached(path: str) -> dict[str, int]:
+    return {r["tag"]: int(r["count"]) for r in _open_csv(Path(path)) if r.get("count", "").isdigit()}
 
 
 def melon_tag_counts() -> dict[str, int]:
-    return _tag_counts_cached(str(reference_dir()))
+    root = override_dir()
+    return _tag_counts_cached(str(root / "melon_tag_counts.csv" if root else SHIPPED_TAG_COUNTS))
+
+
+def templates_dir() -> Path:
+    root = override_dir()
+    return root / "genie_templates" if root else TEMPLATES_DIR
 
 
 @functools.lru_cache(maxsize=8)
-def _template_cached(root: str, number: int) -> np.ndarray:
+def _template_cached(folder: str, number: int) -> np.ndarray:
     from PIL import Image
 
-    path = Path(root) / "genie_templates" / f"template_{number}.jpg"
+    path = Path(folder) / f"template_{number}.jpg"
     if not path.is_file():
         raise ReferenceMissing(f"cover template not found: {path}")
     with Image.open(path) as im:
@@ -106,7 +138,7 @@ def _template_cached(root: str, number: int) -> np.ndarray:
 
 def template_image(number: int) -> np.ndarray:
     """Genie cover template ``number`` (1-3) as a 600x600 uint8 grayscale array."""
-    return _template_cached(str(reference_dir()), number)
+    return _template_cached(str(templates_dir()), number)
 
 
 @functools.lru_cache(maxsize=8)
@@ -130,3 +162,22 @@ def find_font(kind: str = "korean_bold") -> str | None:
                 if hits:
                     return str(hits[0])
     return None
+
+
+def derive_shipped_data(source: Path) -> list[Path]:
+    """Write the shipped data files from a source reference folder; returns the files written.
+
+    gzip with mtime 0, so the same source always gives the same bytes.
+    """
+    from core import files
+
+    songs = io.StringIO()
+    writer = csv.writer(songs, lineterminator="\n")
+    writer.writerow(_SONG_COLUMNS)
+    writer.writerows(astuple(s) for s in _songs_from_source(str(source)))
+    counts = (Path(source) / "melon_tag_counts.csv").read_text(encoding="utf-8-sig")
+    written = []
+    for path, text in ((SHIPPED_SONGS, songs.getvalue()), (SHIPPED_TAG_COUNTS, counts)):
+        files.write_bytes(path, gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0))
+        written.append(path)
+    return written

@@ -14,11 +14,13 @@ import json
 import re
 import socket
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from core import files
 from demo_site import catalogue as catalogue_mod
 from demo_site import pages
 from demo_site.covers import MAX_RESIZE, CoverStore
@@ -103,7 +105,7 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 30  # idle keep-alive connections end after this many seconds
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet server
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     # ---- plumbing
@@ -113,6 +115,8 @@ class _Handler(BaseHTTPRequestHandler):
         site = self.server.site
         if site.latency_ms > 0:
             site._sleep(site.latency_ms / 1000.0)
+        # Logged before the answer goes out: a client that has its answer finds it in the log.
+        site.request_log.append(self.command, self.path, status)
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
@@ -123,10 +127,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError, socket.timeout, OSError):
+        except (TimeoutError, BrokenPipeError, ConnectionResetError, OSError):
             self.close_connection = True
-        finally:
-            site.request_log.append(self.command, self.path, status)
 
     def do_HEAD(self) -> None:
         self.do_GET()
@@ -177,13 +179,13 @@ class _Handler(BaseHTTPRequestHandler):
             if path == "/detail/songInfo":
                 page = pages.song_info_page(host, cat, query.get("xgnm", ""))
                 return self._send(200 if page else 404, page or pages.error_page(host, 404))
-            if path.startswith("/search/") or path.startswith("/member/") or path.startswith("/myMusic/"):
+            if path.startswith(("/search/", "/member/", "/myMusic/")):
                 # Disallowed by robots.txt; served so a crawler that ignores robots shows up in the log.
                 return self._send(200, pages.search_page(host, query.get("query", "")))
             if path in ("/", "/index.html"):
                 return self._send(302, b"", headers={"Location": "/playlist/popular"})
             return self._send(404, pages.error_page(host, 404))
-        except Exception as exc:  # one bad request must not kill the server
+        except Exception as exc:  # noqa: BLE001 - one bad request must not kill the server
             site.errors.append(f"{self.command} {self.path}: {exc!r}")
             return self._send(500, pages.error_page(host, 500))
 
@@ -192,16 +194,19 @@ class _Handler(BaseHTTPRequestHandler):
         host = site.host_port
         seq = int(raw_seq) if raw_seq.isdigit() else -1
         pl = cat.get(seq)
+        gone = site.faults.gone_status(seq, pl is not None)
+        if gone is not None and gone != 200:  # "no such playlist" said with an HTTP status (404 / 410)
+            return self._send(gone, pages.error_page(host, gone))
         fault = site.faults.fault_for(seq) if pl is not None else None
         kind = fault.kind if fault else None
         if fault and kind in ("slow", "timeout"):
             site._sleep(site.faults.delay_for(fault))
-        if fault and kind in ("burst_500", "burst_503", "rate_limit_429"):
-            if site.fault_counter.hit(endpoint, seq) <= fault.failures:
-                if kind == "rate_limit_429":
-                    return self._send(429, pages.error_page(host, 429), headers={"Retry-After": str(fault.retry_after)})
-                status = 500 if kind == "burst_500" else 503
-                return self._send(status, pages.error_page(host, status))
+        if (fault and kind in ("burst_500", "burst_503", "rate_limit_429")
+                and site.fault_counter.hit(endpoint, seq) <= fault.failures):
+            if kind == "rate_limit_429":
+                return self._send(429, pages.error_page(host, 429), headers={"Retry-After": str(fault.retry_after)})
+            status = 500 if kind == "burst_500" else 503
+            return self._send(status, pages.error_page(host, status))
         if kind == "persistent_500":
             return self._send(500, pages.error_page(host, 500))
         if endpoint != "detail":
@@ -327,13 +332,7 @@ class DemoSite:
         return self._catalogue.ground_truth(self.faults)
 
     def write_ground_truth(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        with tmp.open("w", encoding="utf-8") as fh:
-            json.dump(self.ground_truth(), fh, ensure_ascii=False, sort_keys=True)
-        tmp.replace(path)
-        return path
+        return files.write_text(path, json.dumps(self.ground_truth(), ensure_ascii=False, sort_keys=True))
 
     def __repr__(self) -> str:
         state = self.base_url if self._server else "stopped"

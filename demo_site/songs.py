@@ -366,7 +366,7 @@ def build_pool(seed: int, size: int) -> SongPool:
     """The first ``size`` songs of the popularity-ordered pool for ``seed``."""
     rng = np.random.default_rng([seed, 0x504F4F4C])
     r = random.Random(f"pool:{seed}")
-    real = _real_songs(str(reference.reference_dir()))
+    real = _real_songs(str(reference.override_dir() or reference.SHIPPED_SONGS))
     book, entries, kr, en = real.book, real.entries, real.kr, real.en
     pool = SongPool(seed=seed, artists=book.artists, albums=[])
     # Popularity: chart songs (more years on the chart, more recent) ahead of Last.fm lists.

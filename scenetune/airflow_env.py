@@ -2,20 +2,29 @@
 
 Defaults give a self-contained Airflow under ``SCENETUNE_HOME/airflow`` with a
 SQLite metadata DB and low parallelism (2 cores). Any ``AIRFLOW__*`` variable
-already set (e.g. Postgres in docker-compose) wins.
+already set (e.g. Postgres in docker-compose) wins. Airflow's configuration
+comes from the environment only: the ``airflow.cfg`` scenetune writes holds
+no values, so a moved ``SCENETUNE_HOME`` keeps working.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-from scenetune import settings
-from scenetune.errors import ScenetuneError
+from core import files, settings
+from core.errors import ScenetuneError
 
 DAGS_FOLDER = settings.REPO_ROOT / "dags"
+AIRFLOW_CFG = """\
+# scenetune configures Airflow through AIRFLOW__* environment variables
+# (scenetune/airflow_env.py), so that nothing here pins a path of this machine.
+# Settings written here win over those defaults; environment variables win over both.
+"""
 
 
 def environ(base: dict[str, str] | None = None) -> dict[str, str]:
@@ -51,8 +60,12 @@ def _airflow(args: list[str], env: dict[str, str], log_path: Path | None = None)
 def ensure_db(env: dict[str, str] | None = None) -> None:
     """Create or upgrade the metadata DB (a no-op when it is current)."""
     env = env or environ()
-    Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
-    marker = Path(env["AIRFLOW_HOME"]) / ".db-migrated"
+    home = Path(env["AIRFLOW_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    cfg = home / "airflow.cfg"
+    if not cfg.exists():  # else Airflow writes one with today's absolute paths in it
+        files.write_text(cfg, AIRFLOW_CFG)
+    marker = home / ".db-migrated"
     if marker.exists() and env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == marker.read_text():
         return
     done = _airflow(["db", "migrate"], env)
@@ -62,21 +75,66 @@ def ensure_db(env: dict[str, str] | None = None) -> None:
     marker.write_text(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
 
 
-def dags_test(dag_id: str, logical_date: str, extra_env: dict[str, str] | None = None) -> Path:
-    """Run one DAG run in-process (``airflow dags test``); return its log file.
+@dataclass(frozen=True)
+class TaskRun:
+    task_id: str
+    state: str | None
+    duration_s: float | None
+    tries: int
 
-    Raises with the failing task's last error line when the run fails.
+
+@dataclass(frozen=True)
+class DagRunResult:
+    dag_id: str
+    run_id: str
+    state: str
+    tasks: list[TaskRun]
+    log_path: Path
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state == "success"
+
+
+def dags_test(dag_id: str, logical_date: str, extra_env: dict[str, str] | None = None) -> DagRunResult:
+    """Run one DAG run (``airflow dags test``); success is the DagRun's final state in Airflow.
+
+    Raises with the failing task and its last error line when the run did not succeed.
     """
     env = environ()
     env.update(extra_env or {})
     ensure_db(env)
     log_path = Path(env["AIRFLOW_HOME"]) / "runs" / f"{dag_id}__{logical_date.replace(':', '')}.log"
-    done = _airflow(["dags", "test", dag_id, logical_date], env, log_path)
-    text = log_path.read_text(errors="replace")
-    # The DagRun's final state decides (a task that failed and then succeeded on retry is fine).
-    finished = [line for line in text.splitlines() if "DagRun Finished:" in line]
-    if done.returncode != 0 or not finished or "state=success" not in finished[-1]:
-        errors = [line for line in text.splitlines() if "Error" in line or "error" in line]
-        reason = errors[-1].strip() if errors else "see log"
-        raise ScenetuneError(f"DAG {dag_id} failed ({reason[:300]}); full log: {log_path}")
-    return log_path
+    summary_path = log_path.with_suffix(".json")
+    summary_path.unlink(missing_ok=True)
+    env["SCENETUNE_DAGRUN_SUMMARY"] = str(summary_path)
+    _airflow_runner([dag_id, logical_date], env, log_path)
+    if not summary_path.exists():
+        raise ScenetuneError(f"DAG {dag_id} did not run: {_last_error(log_path)}; full log: {log_path}")
+    raw = json.loads(summary_path.read_text())
+    result = DagRunResult(dag_id, raw["run_id"], raw["state"], [TaskRun(**t) for t in raw["tasks"]], log_path)
+    if not result.succeeded:
+        failed = [t.task_id for t in result.tasks if t.state not in ("success", "skipped")]
+        raise ScenetuneError(
+            f"DAG {dag_id} {result.state} at {', '.join(failed) or 'no task'}: {_last_error(log_path)}; full log: {log_path}"
+        )
+    return result
+
+
+def _airflow_runner(args: list[str], env: dict[str, str], log_path: Path) -> None:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w") as log:
+        subprocess.run([sys.executable, "-m", "scenetune.dag_runner", *args], env=env,
+                       stdout=log, stderr=subprocess.STDOUT, text=True)
+
+
+def _last_error(log_path: Path) -> str:
+    """The last line of the log that names an error (for a one-line message; the log has the rest)."""
+    try:
+        lines = log_path.read_text(errors="replace").splitlines()
+    except OSError:
+        return "no log"
+    for line in reversed(lines):
+        if any(word in line for word in ("Error", "error", "Exception")) and "Traceback" not in line:
+            return line.strip()[:300]
+    return lines[-1].strip()[:300] if lines else "empty log"

@@ -7,5 +7,5 @@ never drift apart.
 from airflow.sdk import Asset
 
 BRONZE_CRAWL = Asset(name="bronze_crawl", uri="scenetune://warehouse/bronze/crawl")
-CATALOGUE_BUILD = Asset(name="catalogue_build", uri="scenetune://warehouse/gold")
+CATALOGUE_AUDITED = Asset(name="catalogue_audited", uri="scenetune://warehouse/gold")
 CATALOGUE_DUCKDB = Asset(name="catalogue_duckdb", uri="scenetune://warehouse/scenetune.duckdb")

@@ -1,4 +1,9 @@
-"""Checks that turn a missing prerequisite into one line naming the fix."""
+"""Checks that turn a missing prerequisite into one line naming the fix.
+
+:func:`before_refresh` runs before a refresh starts (in the CLI, and as the
+DAG's first task), so that a wrong setting fails in a second with its cause
+instead of after minutes of retries.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +12,27 @@ import socket
 import subprocess
 from pathlib import Path
 
-from scenetune.errors import ScenetuneError
+from core import settings
+from core.errors import ConfigurationError
 
 
 def require_java() -> None:
     java = shutil.which("java")
     if java is None:
-        raise ScenetuneError("Java is missing: Spark needs a JDK 17 (run `make setup`, or `apt-get install openjdk-17-jre-headless`)")
+        raise ConfigurationError("Java is missing: Spark needs a JDK 17 (run `make setup`, or `apt-get install openjdk-17-jre-headless`)")
     out = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
     if not any(f'version "{v}' in out for v in ("17", "21")):
-        raise ScenetuneError(f"Java 17 or 21 is needed for Spark 4, found: {out.splitlines()[0] if out else 'unknown'}")
+        raise ConfigurationError(f"Java 17 or 21 is needed for Spark 4, found: {out.splitlines()[0] if out else 'unknown'}")
 
 
 def require_tesseract(languages: tuple[str, ...] = ("eng", "kor")) -> None:
     exe = shutil.which("tesseract")
     if exe is None:
-        raise ScenetuneError("tesseract is missing: run `make setup` (apt-get install tesseract-ocr tesseract-ocr-kor tesseract-ocr-eng)")
+        raise ConfigurationError("tesseract is missing: run `make setup` (apt-get install tesseract-ocr tesseract-ocr-kor tesseract-ocr-eng)")
     listed = subprocess.run([exe, "--list-langs"], capture_output=True, text=True).stdout.split()
     missing = [lang for lang in languages if lang not in listed]
     if missing:
-        raise ScenetuneError(f"tesseract lacks language data {missing}: apt-get install " + " ".join(f"tesseract-ocr-{m}" for m in missing))
+        raise ConfigurationError(f"tesseract lacks language data {missing}: apt-get install " + " ".join(f"tesseract-ocr-{m}" for m in missing))
 
 
 def require_writable_home(home: Path) -> None:
@@ -36,7 +42,7 @@ def require_writable_home(home: Path) -> None:
         probe.write_text("ok")
         probe.unlink()
     except OSError as exc:
-        raise ScenetuneError(f"SCENETUNE_HOME={home} is not writable ({exc.strerror}): set SCENETUNE_HOME to a folder you own") from None
+        raise ConfigurationError(f"SCENETUNE_HOME={home} is not writable ({exc.strerror}): set SCENETUNE_HOME to a folder you own") from None
 
 
 def require_free_port(port: int, host: str = "127.0.0.1") -> None:
@@ -46,7 +52,17 @@ def require_free_port(port: int, host: str = "127.0.0.1") -> None:
         try:
             sock.bind((host, port))
         except OSError:
-            raise ScenetuneError(f"port {port} on {host} is in use: choose another with SCENETUNE_DEMO_PORT (0 picks a free one)") from None
+            raise ConfigurationError(f"port {port} on {host} is in use: choose another with SCENETUNE_DEMO_PORT (0 picks a free one)") from None
+
+
+def before_refresh() -> settings.Settings:
+    """Every setting readable and valid, Java for Spark, a writable home, a free demo-site port."""
+    s = settings.load()  # raises ConfigurationError naming the variable
+    require_writable_home(s.home)
+    require_java()
+    if not s.genie_base_url:
+        require_free_port(s.demo_port)
+    return s
 
 
 def report(home: Path) -> list[tuple[str, str]]:
@@ -61,6 +77,6 @@ def report(home: Path) -> list[tuple[str, str]]:
         try:
             check()
             out.append((name, "ok"))
-        except ScenetuneError as exc:
+        except ConfigurationError as exc:
             out.append((name, str(exc)))
     return out

@@ -3,9 +3,9 @@
 ``schemas.TABLES`` maps ``"layer.name"`` to its :class:`~schemas.table.Table`.
 """
 
-from schemas import bronze, gold, silver
+from schemas import bronze, gold, ops, silver
 from schemas.table import Column, Table
 
-TABLES: dict[str, Table] = {t.qualified_name: t for t in (*bronze.TABLES, *silver.TABLES, *gold.TABLES)}
+TABLES: dict[str, Table] = {t.qualified_name: t for t in (*bronze.TABLES, *silver.TABLES, *gold.TABLES, *ops.TABLES)}
 
-__all__ = ["TABLES", "Column", "Table", "bronze", "silver", "gold"]
+__all__ = ["TABLES", "Column", "Table", "bronze", "silver", "gold", "ops"]

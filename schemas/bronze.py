@@ -1,16 +1,18 @@
-"""Bronze: rows as crawled from Genie, one partition per crawl run (``crawl_run_id``)."""
+"""Bronze: rows as crawled from Genie, one partition per refresh run (``run_key``)."""
 
 from schemas.table import Column as C
 from schemas.table import Table
 
-RUN = C("crawl_run_id", "string", False, "crawl run that fetched the row")
+RUN = C("run_key", "string", False, "run whose crawl fetched the row")
+ATTEMPT_DOC = ("detail pages: how many runs have now tried this plm_seq without an answer, this one included "
+               "(a page not fetched is no try); null for other kinds")
 
 PLAYLISTS = Table(
     name="playlists",
     layer="bronze",
     grain="one row per playlist detail page parsed in a crawl run",
-    key=("crawl_run_id", "plm_seq"),
-    partition_by=("crawl_run_id",),
+    key=("run_key", "plm_seq"),
+    partition_by=("run_key",),
     columns=(
         RUN,
         C("plm_seq", "int64", False, "Genie playlist id (plmSeq)"),
@@ -35,8 +37,8 @@ PLAYLIST_SONGS = Table(
     name="playlist_songs",
     layer="bronze",
     grain="one row per song row of a playlist detail page in a crawl run",
-    key=("crawl_run_id", "plm_seq", "position"),
-    partition_by=("crawl_run_id",),
+    key=("run_key", "plm_seq", "position"),
+    partition_by=("run_key",),
     columns=(
         RUN,
         C("plm_seq", "int64", False, "playlist id"),
@@ -55,8 +57,8 @@ COVERS = Table(
     name="covers",
     layer="bronze",
     grain="one row per playlist cover download attempt in a crawl run",
-    key=("crawl_run_id", "plm_seq"),
-    partition_by=("crawl_run_id",),
+    key=("run_key", "plm_seq"),
+    partition_by=("run_key",),
     columns=(
         RUN,
         C("plm_seq", "int64", False, "playlist id"),
@@ -75,14 +77,16 @@ CRAWL_QUARANTINE = Table(
     name="crawl_quarantine",
     layer="bronze",
     grain="one row per fetched page that could not be parsed into a valid item",
-    key=("crawl_run_id", "url"),
-    partition_by=("crawl_run_id",),
+    key=("run_key", "url"),
+    partition_by=("run_key",),
     columns=(
         RUN,
         C("url", "string", False, "page URL"),
         C("plm_seq", "int64", True, "playlist id when known"),
+        C("kind", "string", False, "detail | listing"),
         C("http_status", "int32", True, "HTTP status of the response"),
         C("reason", "string", False, "one line: what was wrong"),
+        C("attempt", "int32", True, ATTEMPT_DOC),
         C("raw_path", "string", True, "raw body kept, relative to SCENETUNE_HOME"),
         C("fetched_at", "timestamp", False, "when (UTC)"),
     ),
@@ -92,16 +96,20 @@ CRAWL_FAILURES = Table(
     name="crawl_failures",
     layer="bronze",
     grain="one row per requested URL that never gave a usable response",
-    key=("crawl_run_id", "url"),
-    partition_by=("crawl_run_id",),
+    key=("run_key", "url"),
+    partition_by=("run_key",),
     columns=(
         RUN,
         C("url", "string", False, "requested URL"),
         C("plm_seq", "int64", True, "playlist id when known"),
         C("kind", "string", False, "detail | listing | cover | json"),
+        C("outcome", "string", False,
+          "error (retried by later runs) | not_found (the site has no such playlist: an answer, never retried) | "
+          "not_fetched (never asked: the crawl stopped early; retried by later runs)"),
         C("http_status", "int32", True, "last HTTP status, null on network errors"),
         C("reason", "string", False, "one line: last error after retries"),
         C("retries", "int32", False, "retries spent"),
+        C("attempt", "int32", True, ATTEMPT_DOC),
         C("failed_at", "timestamp", False, "when (UTC)"),
     ),
 )
@@ -110,27 +118,38 @@ CRAWL_RUNS = Table(
     name="crawl_runs",
     layer="bronze",
     grain="one row per crawl run",
-    key=("crawl_run_id",),
-    partition_by=("crawl_run_id",),
+    key=("run_key",),
+    partition_by=("run_key",),
     columns=(
         RUN,
         C("base_url", "string", False, "site crawled"),
         C("mode", "string", False, "full | incremental"),
-        C("status", "string", False, "finished | partial (stopped early) | failed"),
+        C("status", "string", False,
+          "finished | partial (stopped early, see stop_reason) | failed (the newest listing could not be read)"),
+        C("stop_reason", "string", True, "one line: why the run did not finish; null when finished"),
         C("started_at", "timestamp", False, "UTC"),
         C("finished_at", "timestamp", False, "UTC"),
         C("duration_s", "float64", False, "wall seconds"),
-        C("requested", "int64", False, "detail pages requested"),
-        C("parsed", "int64", False, "detail pages parsed into items"),
+        C("requested", "int64", False, "detail pages requested; = parsed + quarantined + failed"),
+        C("parsed", "int64", False, "detail pages parsed into items (bronze.playlists rows)"),
         C("unchanged", "int64", False, "known playlists skipped: listing shows no change"),
-        C("quarantined", "int64", False, "detail pages quarantined"),
-        C("failed", "int64", False, "detail pages failed after retries"),
+        C("quarantined", "int64", False, "detail pages quarantined (crawl_quarantine rows of kind detail)"),
+        C("failed", "int64", False, "detail pages without an item (crawl_failures rows of kind detail)"),
+        C("not_found", "int64", False, "of failed: the site has no such playlist (200 error page, HTTP 404/410)"),
+        C("not_fetched", "int64", False, "of failed: never asked because the crawl stopped early"),
+        C("retried", "int64", False,
+          "detail pages requested because earlier runs left them failed, quarantined or not fetched"),
+        C("recovered", "int64", False, "of retried: parsed in this run"),
+        C("retry_deferred", "int64", False, "unresolved ids not requested: waiting out their back-off (in runs)"),
+        C("retry_exhausted", "int64", False,
+          "unresolved ids not requested: SCENETUNE_CRAWL_MAX_ATTEMPTS reached (a --full crawl tries them again)"),
         C("listing_pages", "int64", False, "listing / index pages fetched"),
         C("retries", "int64", False, "retries of any request"),
         C("bytes", "int64", False, "response bytes received"),
-        C("covers_ok", "int64", False, "covers stored"),
-        C("covers_failed", "int64", False, "covers missing, not images or failed"),
-        C("items_songs", "int64", False, "playlist song rows emitted"),
+        C("covers_ok", "int64", False, "covers stored (covers rows with status ok)"),
+        C("covers_failed", "int64", False, "covers that did not download or are not images (crawl_failures of kind cover)"),
+        C("covers_missing", "int64", False, "parsed playlists whose page names no cover (covers rows with status missing)"),
+        C("items_songs", "int64", False, "playlist song rows emitted (bronze.playlist_songs rows)"),
     ),
 )
 

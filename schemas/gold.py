@@ -1,9 +1,8 @@
 """Gold: the features users query (published to DuckDB)."""
 
+from schemas.table import RUN_KEY as BUILT_BY
 from schemas.table import Column as C
-from schemas.table import BUILD_ID as BUILD
 from schemas.table import Table
-
 
 SONGS = Table(
     name="songs",
@@ -17,7 +16,7 @@ SONGS = Table(
         C("song_ids", "list<string>", False, "Genie song ids seen for this song"),
         C("playlist_count", "int64", False, "playlists that list the song"),
         C("tags", "list<string>", False, "tags of those playlists, most frequent first"),
-        BUILD,
+        BUILT_BY,
     ),
 )
 
@@ -30,7 +29,7 @@ TAGS = Table(
         C("tag", "string", False, "tag text without '#'"),
         C("playlist_count", "int64", False, "playlists carrying the tag"),
         C("song_count", "int64", False, "distinct songs in those playlists"),
-        BUILD,
+        BUILT_BY,
     ),
 )
 

@@ -1,9 +1,8 @@
 """Silver: the current, cleaned state of each playlist and its song rows."""
 
+from schemas.table import RUN_KEY as BUILT_BY
 from schemas.table import Column as C
-from schemas.table import BUILD_ID as BUILD
 from schemas.table import Table
-
 
 PLAYLISTS = Table(
     name="playlists",
@@ -22,9 +21,9 @@ PLAYLISTS = Table(
         C("cover_sha1", "string", True, "cover file in the cover store"),
         C("cover_status", "string", False, "ok | missing | not_image | download_failed"),
         C("content_hash", "string", False, "change detector from the crawl"),
-        C("crawl_run_id", "string", False, "crawl run this state comes from"),
+        C("crawl_run_key", "string", False, "run whose crawl this state comes from"),
         C("fetched_at", "timestamp", False, "when that crawl fetched it"),
-        BUILD,
+        BUILT_BY,
     ),
 )
 
@@ -41,8 +40,8 @@ PLAYLIST_SONGS = Table(
         C("song_title", "string", False, "title as crawled"),
         C("artist_name", "string", False, "artist as crawled"),
         C("album_title", "string", True, "album as crawled"),
-        C("crawl_run_id", "string", False, "crawl run the row comes from"),
-        BUILD,
+        C("crawl_run_key", "string", False, "run whose crawl the row comes from"),
+        BUILT_BY,
     ),
 )
 

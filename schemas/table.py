@@ -8,9 +8,12 @@ the Arrow schema (delta-rs, DuckDB), the Spark schema and the JSON schema
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+
+from core import settings
 
 # Logical column types and how each maps to Arrow / Spark DDL / JSON schema.
 _ARROW = {
@@ -87,6 +90,11 @@ class Table:
         return f"{self.layer}.{self.name}"
 
     @property
+    def path(self) -> Path:
+        """The table's Delta folder under SCENETUNE_HOME (read from the settings now)."""
+        return settings.load().delta_path(self.layer, self.name)
+
+    @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
@@ -145,5 +153,5 @@ class Table:
         return "\n".join(lines)
 
 
-# Every silver and gold row says which catalogue build wrote it.
-BUILD_ID = Column("build_id", "string", False, "catalogue build that wrote the row")
+# Every silver and gold row says which run's catalogue build wrote it.
+RUN_KEY = Column("run_key", "string", False, "run whose catalogue build wrote the row")

@@ -38,7 +38,8 @@ command -v "$PY" >/dev/null 2>&1 || PY=python3
 
 stamp=.venv/.scenetune-installed
 want=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && .venv/bin/python -c 'import scenetune, airflow, pyspark' 2>/dev/null; then
+installed='import importlib.util as u, sys; sys.exit(not all(u.find_spec(m) for m in ("scenetune", "airflow", "pyspark")))'
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && .venv/bin/python -c "$installed" 2>/dev/null; then
   say "ready (.venv up to date)"
   exit 0
 fi

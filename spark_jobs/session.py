@@ -7,9 +7,11 @@ user runs it with ``spark-submit``. Sized for small machines (2 cores,
 
 from __future__ import annotations
 
+import contextlib
 import os
+from typing import Iterator
 
-from scenetune import settings
+from core import settings
 
 
 def get_spark(app_name: str = "scenetune"):
@@ -58,3 +60,22 @@ def get_spark(app_name: str = "scenetune"):
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+@contextlib.contextmanager
+def spark_session(app_name: str, spark=None) -> Iterator:
+    """The given or active session, left running; else a new one, stopped at the end.
+
+    A job run by ``spark-submit`` or a test keeps its session; a job run in an
+    Airflow task frees the JVM (and its memory) for the tasks that follow.
+    """
+    from pyspark.sql import SparkSession
+
+    if spark is not None or SparkSession.getActiveSession() is not None:
+        yield spark or SparkSession.getActiveSession()
+        return
+    session = get_spark(app_name)
+    try:
+        yield session
+    finally:
+        session.stop()

@@ -39,11 +39,11 @@ def home(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture(scope="session")
 def spark(session_home):
-    """One small local Spark session for the whole run (2 cores, 2 shuffle partitions)."""
+    """One small local Spark session for the whole run (2 cores, one shuffle partition)."""
     os.environ["PYSPARK_PYTHON"] = sys.executable
     prev = os.environ.get("SCENETUNE_HOME")
     os.environ["SCENETUNE_HOME"] = str(session_home)
-    os.environ["SCENETUNE_SPARK_SHUFFLE_PARTITIONS"] = "2"
+    os.environ["SCENETUNE_SPARK_SHUFFLE_PARTITIONS"] = "1"
     os.environ.setdefault("SPARK_MASTER", "local[2]")
     from spark_jobs.session import get_spark
 

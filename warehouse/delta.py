@@ -5,6 +5,9 @@ Delta commit goes through ``deltalake`` (delta-rs): Spark stages Parquet,
 delta-rs commits it. Spark reads a Delta table through :func:`file_uris`
 (the files of one version), never by globbing the folder, which would also
 pick up files that a later version removed.
+
+Functions take a :class:`~schemas.table.Table` (its Delta folder is
+``table.path``) or, for reads, a folder.
 """
 
 from __future__ import annotations
@@ -16,7 +19,14 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 from deltalake import DeltaTable, write_deltalake
 
+from core.errors import ScenetuneError
 from schemas.table import Table
+
+Location = Table | Path | str
+
+
+def _where(target: Location) -> str:
+    return str(target.path if isinstance(target, Table) else target)
 
 
 def _sql_literal(value: object) -> str:
@@ -36,12 +46,22 @@ def _conform(table: Table, data: pa.Table) -> pa.Table:
     return data.select(table.column_names).cast(table.arrow_schema())
 
 
-def exists(path: Path | str) -> bool:
-    return DeltaTable.is_deltatable(str(path))
+def _require_declared_columns(table: Table, path: str) -> None:
+    """A table written by an older scenetune cannot take new partitions: say so in one line."""
+    found = [f.name for f in DeltaTable(path).schema().fields]
+    if found != table.column_names:
+        raise ScenetuneError(
+            f"{table.qualified_name} at {path} has columns {found}, this scenetune declares "
+            f"{table.column_names}: it was written by another version; move SCENETUNE_HOME aside and refresh"
+        )
 
 
-def replace_partition(table: Table, data: pa.Table, path: Path | str, partition: dict[str, object]) -> int:
-    """Replace exactly the rows of one partition (e.g. one crawl run); return the new version.
+def exists(target: Location) -> bool:
+    return DeltaTable.is_deltatable(_where(target))
+
+
+def replace_partition(table: Table, data: pa.Table, partition: dict[str, object]) -> int:
+    """Replace exactly the rows of one partition (e.g. one run); return the new version.
 
     Re-running with the same data gives the same table contents: the old rows
     of the partition are removed in the same commit that adds the new ones.
@@ -51,21 +71,22 @@ def replace_partition(table: Table, data: pa.Table, path: Path | str, partition:
         values = set(data.column(col).to_pylist())
         if values - {value}:
             raise ValueError(f"{table.qualified_name}: rows outside partition {col}={value!r}: {values}")
-    path = str(path)
+    path = _where(table)
     Path(path).mkdir(parents=True, exist_ok=True)
     if not exists(path):
         write_deltalake(path, data, mode="append", partition_by=list(table.partition_by) or None)
     else:
+        _require_declared_columns(table, path)
         predicate = " AND ".join(f"{c} = {_sql_literal(v)}" for c, v in partition.items())
         write_deltalake(path, data, mode="overwrite", predicate=predicate)
     return DeltaTable(path).version()
 
 
-def overwrite(table: Table, data: pa.Table | pa.RecordBatchReader, path: Path | str) -> int:
-    """Replace the whole table (for small derived tables rebuilt every run)."""
+def overwrite(table: Table, data: pa.Table | pa.RecordBatchReader) -> int:
+    """Replace the whole table (derived tables rebuilt every run); return the new version."""
     if isinstance(data, pa.Table):
         data = _conform(table, data)
-    path = str(path)
+    path = _where(table)
     Path(path).mkdir(parents=True, exist_ok=True)
     write_deltalake(
         path,
@@ -77,9 +98,9 @@ def overwrite(table: Table, data: pa.Table | pa.RecordBatchReader, path: Path | 
     return DeltaTable(path).version()
 
 
-def read(path: Path | str, version: int | None = None, columns: Iterable[str] | None = None,
+def read(target: Location, version: int | None = None, columns: Iterable[str] | None = None,
          filters: list[tuple] | None = None) -> pa.Table:
-    dt = DeltaTable(str(path), version=version)
+    dt = DeltaTable(_where(target), version=version)
     ds = dt.to_pyarrow_dataset()
     expr = None
     for col, op, value in filters or []:
@@ -88,14 +109,23 @@ def read(path: Path | str, version: int | None = None, columns: Iterable[str] | 
     return ds.to_table(columns=list(columns) if columns else None, filter=expr)
 
 
-def file_uris(path: Path | str, version: int | None = None) -> list[str]:
+def read_or_empty(table: Table, version: int | None = None, columns: Iterable[str] | None = None,
+                  filters: list[tuple] | None = None) -> pa.Table:
+    """Like :func:`read`, but a table that was never written reads as its declared, empty schema."""
+    if exists(table):
+        return read(table, version, columns, filters)
+    empty = table.arrow_schema().empty_table()
+    return empty.select(list(columns)) if columns else empty
+
+
+def file_uris(target: Location, version: int | None = None) -> list[str]:
     """Parquet files of one table version: what Spark must read, and nothing else."""
-    return DeltaTable(str(path), version=version).file_uris()
+    return DeltaTable(_where(target), version=version).file_uris()
 
 
-def version(path: Path | str) -> int | None:
-    return DeltaTable(str(path)).version() if exists(path) else None
+def version(target: Location) -> int | None:
+    return DeltaTable(_where(target)).version() if exists(target) else None
 
 
-def count_rows(path: Path | str, version: int | None = None) -> int:
-    return DeltaTable(str(path), version=version).to_pyarrow_dataset().count_rows()
+def count_rows(target: Location, version: int | None = None) -> int:
+    return DeltaTable(_where(target), version=version).to_pyarrow_dataset().count_rows()

@@ -1,6 +1,6 @@
 """Scrapy settings every environment shares: politeness, retries, error budget, pipelines."""
 
-from scenetune import settings as _scenetune_settings
+from core import settings as _scenetune_settings
 
 _S = _scenetune_settings.load()
 
@@ -39,9 +39,28 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.BackoffRetryMiddleware": 550,
 }
 
-# --- error budget: stop a crawl that only produces errors -------------------------------
+# --- a site on this machine (the embedded demo site, test servers) ----------------------------
+# Politeness protects a real site; a loopback site is ours, and a page slower than a few seconds
+# there is a planted fault, not load (AutoThrottle would widen its delay after every slow or
+# timed-out page and crawl the rest slowly). The spider applies these at priority "spider" when
+# its base URL is loopback (crawlers.settings.is_local_site), so `-s` settings still win; they
+# never apply to genie.co.kr.
+LOCAL_SITE_SETTINGS = {
+    "AUTOTHROTTLE_ENABLED": False,
+    "DOWNLOAD_DELAY": 0.0,
+    "DOWNLOAD_TIMEOUT": 3,
+    "RETRY_TIMES": 2,
+    "RETRY_BACKOFF_BASE_S": 0.1,
+    "RETRY_BACKOFF_MAX_S": 1.0,
+    "RETRY_AFTER_MAX_S": 2.0,
+}
+
+# --- error budget: stop a crawl of a site that is down --------------------------------------
 CLOSESPIDER_ERRORCOUNT = 50  # exceptions in callbacks (parser bugs; bad pages are quarantined)
-GENIE_FAILURE_BUDGET = 100  # detail pages in a row failing (HTTP / network): the site is down
+# Detail pages in a row that failed with a sign of an outage (5xx after retries, 403/408/429,
+# timeouts, refused connections, DNS): the site is down. A page the site answered (404, 410,
+# Genie's "no such playlist" page) is not a sign of an outage and ends the streak.
+GENIE_FAILURE_BUDGET = 100
 
 # --- discovery ---------------------------------------------------------------------------
 GENIE_MIN_PLM_SEQ = 1  # first id of the walk when there is no previous crawl state

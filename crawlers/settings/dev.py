@@ -4,8 +4,8 @@ Tests and benchmarks switch the cache off (HTTPCACHE_ENABLED=False); error
 responses are never cached.
 """
 
-from crawlers.settings.base import *  # noqa: F401,F403
-from crawlers.settings.base import RETRY_HTTP_CODES, _S
+from crawlers.settings.base import *
+from crawlers.settings.base import _S, RETRY_HTTP_CODES
 
 HTTPCACHE_ENABLED = True
 HTTPCACHE_DIR = str(_S.cache_dir / "scrapy_httpcache")

@@ -1,6 +1,9 @@
-"""Production (the real genie.co.kr): fewer requests in flight, slower start, no cache."""
+"""Production (the real genie.co.kr): fewer requests in flight, slower start, no cache.
 
-from crawlers.settings.base import *  # noqa: F401,F403
+LOCAL_SITE_SETTINGS (base) only ever apply to a loopback base URL, never to genie.co.kr.
+"""
+
+from crawlers.settings.base import *
 from crawlers.settings.base import _S
 
 CONCURRENT_REQUESTS_PER_DOMAIN = min(_S.crawl_concurrency, 4)

@@ -2,10 +2,14 @@
 
 Discovery:
 1. ``/playlist/popular?sortOrd=RDD`` (newest first) gives the newest plmSeq;
-   the spider walks every id after the last one seen (``-a state=PATH``, from
-   crawlers.state) up to it, as IMGenie did. A first crawl walks from
-   GENIE_MIN_PLM_SEQ.
-2. A refresh (state given) also reads the listings: every page of the newest
+   the spider walks every id above the highest id earlier runs have an
+   outcome for (``-a state=PATH``, from crawlers.state) up to it, as IMGenie
+   did. A first or a full crawl walks from GENIE_MIN_PLM_SEQ.
+2. The retry frontier (crawlers.frontier): ids earlier runs left failed,
+   quarantined or not fetched are requested again once their back-off (in
+   runs) is over, up to SCENETUNE_CRAWL_MAX_ATTEMPTS tries. They are asked
+   for only after the newest listing shows that the site is a Genie site.
+3. A refresh (state given) also reads the listings: every page of the newest
    listing (id and song count of every playlist) and, from ``/playlist/tags``,
    every page of every tag listing (which playlists carry that tag: entries
    show only the first few tags, membership shows all of them). Once the
@@ -14,15 +18,20 @@ Discovery:
    playlists that changed and listed ids never parsed before are fetched.
    A listing that failed only makes the spider fetch more, never less.
 
+A detail page answered with 404 or 410, like Genie's own 200 "no such
+playlist" page, is an answer (outcome ``not_found``), not a failure of the site.
+A site on a loopback address gets LOCAL_SITE_SETTINGS (crawlers.settings.base).
+
 The spider only parses: selectors live in crawlers.genie_selectors, typing and
 validation in crawlers.pipelines, bookkeeping in crawlers.accounting.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import Any
 
 import scrapy
 from scrapy import signals
@@ -30,19 +39,28 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import HtmlResponse, Response
 from twisted.python.failure import Failure
 
-from crawlers import accounting, normalize, parsing
+from core import settings as scenetune_settings
+from core.runs import RunPartition
+from crawlers import accounting, frontier, normalize, parsing
 from crawlers import genie_selectors as sel
-from crawlers.items import FetchFailure, PlaylistPage, QuarantinedPage, describe_failure
-from crawlers.output import default_run_dir
+from crawlers.items import (
+    NOT_FOUND_STATUSES,
+    FetchFailure,
+    PlaylistPage,
+    QuarantinedPage,
+    describe_failure,
+    is_outage,
+)
+from crawlers.output import run_dir_of
+from crawlers.settings import is_local_site
 from crawlers.state import empty_state, read_state
-from scenetune import settings as scenetune_settings
 
 # Listing pages go before detail pages (a refresh decides once every listing is read).
 LISTING_PRIORITY = 100
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 class GeniePlaylistsSpider(scrapy.Spider):
@@ -51,10 +69,11 @@ class GeniePlaylistsSpider(scrapy.Spider):
     def __init__(
         self,
         base_url: str | None = None,
-        run_id: str | None = None,
+        run_key: str | None = None,
         out_dir: str | None = None,
         state: str | None = None,
         max_playlists: str | int | None = None,
+        full: str | bool | None = None,
         *args: Any,
         **kwargs: Any,
     ) -> None:
@@ -62,19 +81,26 @@ class GeniePlaylistsSpider(scrapy.Spider):
         base_url = (base_url or scenetune_settings.load().genie_base_url).strip()
         if not base_url:
             raise ValueError("genie_playlists needs a site: -a base_url=URL (or GENIE_BASE_URL)")
-        if not run_id:
-            raise ValueError("genie_playlists needs -a run_id=ID")
+        if not run_key:
+            raise ValueError("genie_playlists needs -a run_key=YYYYMMDDTHHMMSSZ")
         self.base_url = base_url.rstrip("/")
-        self.run_id = str(run_id)
-        self.out_dir = Path(out_dir) if out_dir else default_run_dir(self.run_id)
-        self.mode = "incremental" if state else "full"
+        self.run_key = str(run_key)
+        self.out_dir = Path(out_dir) if out_dir else run_dir_of(RunPartition.parse(self.run_key))
         self.known = read_state(state) if state else empty_state()
+        # Full: walk every id and skip nothing; the state then only numbers the retries' attempts.
+        self.mode = "full" if (not state or str(full).lower() in ("1", "true", "yes")) else "incremental"
+        self.frontier: dict[int, dict[str, Any]] = self.known["frontier"]  # unresolved ids of earlier runs
         self.max_playlists = int(max_playlists) if max_playlists not in (None, "", "None") else None
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
+        local = crawler.settings.getdict("LOCAL_SITE_SETTINGS")
+        if local and is_local_site(spider.base_url):
+            # Settings are frozen only after from_crawler; -s (cmdline) settings still win.
+            crawler.settings.setdict(local, priority="spider")
+            spider.logger.info("local site %s: %s", spider.base_url, local)
         return spider
 
     # --- persisted between a stop and a resume (spider.state is saved in JOBDIR) -------
@@ -82,7 +108,7 @@ class GeniePlaylistsSpider(scrapy.Spider):
         if not hasattr(self, "state"):
             self.state = {}
         st = self.state
-        st.setdefault("detail_plm_seqs", set())  # detail pages requested
+        st.setdefault("detail_plm_seqs", {})  # detail pages requested: plm_seq -> why (walk, retry, new, changed)
         st.setdefault("listing_urls", set())  # listing pages requested
         st.setdefault("listed_counts", {})  # plm_seq -> song count shown in a listing
         st.setdefault("tag_members", {})  # plm_seq -> names of the tag listings it appears in
@@ -109,6 +135,17 @@ class GeniePlaylistsSpider(scrapy.Spider):
             meta={"kind": "listing", **meta},
         )
 
+    def detail_url(self, plm_seq: int) -> str:
+        return self.url(sel.detail_path(plm_seq))
+
+    def requested_details(self) -> dict[int, str]:
+        """Every detail page this run asked for (or planned to, if it stopped first): plm_seq -> why."""
+        return dict(self._state()["detail_plm_seqs"])
+
+    def attempts_before(self, plm_seq: int) -> int:
+        """Failed tries of this id in earlier runs (crawlers.frontier); 0 when it is not unresolved."""
+        return int(self.frontier.get(plm_seq, {}).get("attempts", 0))
+
     def detail_request(self, plm_seq: int, why: str) -> scrapy.Request | None:
         """One request per playlist and run; None when already requested or over the cap."""
         requested = self._state()["detail_plm_seqs"]
@@ -116,16 +153,34 @@ class GeniePlaylistsSpider(scrapy.Spider):
             return None
         if self.max_playlists is not None and len(requested) >= self.max_playlists:
             return None
-        requested.add(plm_seq)
+        requested[plm_seq] = why
         return scrapy.Request(
-            self.url(sel.detail_path(plm_seq)),
+            self.detail_url(plm_seq),
             callback=self.parse_detail,
             errback=self.detail_failed,
-            meta={"kind": "detail", "plm_seq": plm_seq, "why": why},
+            meta={"kind": "detail", "plm_seq": plm_seq, "why": why, "attempt": self.attempts_before(plm_seq) + 1,
+                  # 404 / 410 are answers ("no such playlist"), read like Genie's 200 error page.
+                  "handle_httpstatus_list": list(NOT_FOUND_STATUSES)},
         )
 
+    def retry_ids(self) -> list[int]:
+        """Unresolved ids of earlier runs this run asks for: due ones, or all of them in a full crawl."""
+        if self.mode == "full":
+            return sorted(self.frontier)
+        return sorted(seq for seq, e in self.frontier.items() if e.get("status") == frontier.DUE)
+
+    def frontier_left_out(self) -> dict[str, int]:
+        """Unresolved ids this run did not request, by why: deferred (back-off) or exhausted (cap)."""
+        requested = self._state()["detail_plm_seqs"]
+        counts = {frontier.DEFERRED: 0, frontier.EXHAUSTED: 0}
+        for seq, entry in self.frontier.items():
+            if seq not in requested and entry.get("status") in counts:
+                counts[entry["status"]] += 1
+        return counts
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        self._state()
+        for request in self.resumed_requests():
+            yield request
         first = self.listing_request(self.url(sel.NEWEST_LISTING_PATH), self.parse_newest, newest=True)
         if first is not None:
             yield first
@@ -133,6 +188,19 @@ class GeniePlaylistsSpider(scrapy.Spider):
             index = self.listing_request(self.url(sel.TAG_INDEX_PATH), self.parse_tag_index)
             if index is not None:
                 yield index
+
+    def resumed_requests(self) -> list[scrapy.Request]:
+        """A resumed job (JOBDIR) asks again for every detail page it meant to fetch.
+
+        The job's duplicate filter drops those already queued or fetched; what
+        remains are pages planned but never queued when the job stopped.
+        """
+        requested = self._state()["detail_plm_seqs"]
+        requests = []
+        for plm_seq, why in sorted(requested.items()):
+            del requested[plm_seq]
+            requests.append(self.detail_request(plm_seq, why))
+        return [r for r in requests if r is not None]
 
     # --- listings --------------------------------------------------------------------
     def parse_newest(self, response: Response) -> Iterator[Any]:
@@ -144,13 +212,20 @@ class GeniePlaylistsSpider(scrapy.Spider):
             return
         newest = max(ids)
         last_seen = self.known.get("max_plm_seq")
-        first = last_seen + 1 if last_seen is not None else self.settings.getint("GENIE_MIN_PLM_SEQ", 1)
+        if self.mode == "full" or last_seen is None:
+            first = self.settings.getint("GENIE_MIN_PLM_SEQ", 1)
+        else:
+            first = last_seen + 1  # every id up to last_seen is resolved or in the frontier
         self.crawler.stats.set_value("genie/newest_plm_seq", newest)
         self.crawler.stats.set_value("genie/walk_first_plm_seq", first)
+        # Build every request before yielding any: a crawl stopped while this callback's output is
+        # still being consumed must still know (and book as not fetched) every id it meant to ask for.
+        planned = []
+        for plm_seq in self.retry_ids():  # first, so that --max-playlists keeps room for them
+            planned.append(self.detail_request(plm_seq, "retry"))
         for plm_seq in range(first, newest + 1):
-            request = self.detail_request(plm_seq, "walk")
-            if request is not None:
-                yield request
+            planned.append(self.detail_request(plm_seq, "retry" if plm_seq in self.frontier else "walk"))
+        yield from (r for r in planned if r is not None)
         if self.mode == "incremental":
             yield from self.parse_listing(response)
 
@@ -203,7 +278,7 @@ class GeniePlaylistsSpider(scrapy.Spider):
         status, reason = describe_failure(failure)
         self._listing_incomplete(request.meta)
         yield FetchFailure(
-            url=request.url,
+            url=requested_url(request),
             plm_seq=None,
             kind="listing",
             http_status=status,
@@ -231,8 +306,8 @@ class GeniePlaylistsSpider(scrapy.Spider):
         known = self.known["playlists"]
         tags_read = st["indexed_tags"] - st["failed_tags"]
         for plm_seq in sorted(set(st["listed_counts"]) | set(st["tag_members"])):
-            if plm_seq in st["detail_plm_seqs"]:
-                continue
+            if plm_seq in st["detail_plm_seqs"] or plm_seq in self.frontier:
+                continue  # unresolved ids are the frontier's: asked for when their back-off is over
             record = known.get(plm_seq)
             if record is None:
                 why = "new"
@@ -251,6 +326,9 @@ class GeniePlaylistsSpider(scrapy.Spider):
     # --- detail pages ----------------------------------------------------------------
     def parse_detail(self, response: Response) -> Iterator[Any]:
         plm_seq = response.meta.get("plm_seq")
+        if response.status in NOT_FOUND_STATUSES:
+            yield self._not_found(response, f"not found: HTTP {response.status}")
+            return
         if not isinstance(response, HtmlResponse):
             yield self._quarantine(response, f"not an HTML page ({_content_type(response)})")
             return
@@ -258,21 +336,13 @@ class GeniePlaylistsSpider(scrapy.Spider):
             parsing.check_complete(response.body)
             page = parsing.parse_detail(response.selector.root, response.url)
         except parsing.PlaylistNotFound as err:
-            # The page is fine, the id just has no playlist: a failure with reason, not a quarantine.
-            yield FetchFailure(
-                url=requested_url(response),
-                plm_seq=plm_seq,
-                kind="detail",
-                http_status=response.status,
-                reason=str(err),
-                retries=int(response.meta.get("retry_times", 0)),
-                failed_at=utc_now(),
-            )
+            # The page is fine, the id just has no playlist: an answer with its reason, not a quarantine.
+            yield self._not_found(response, str(err))
             return
         except parsing.PageError as err:
             yield self._quarantine(response, str(err))
             return
-        except Exception as err:  # a parser bug must not lose the page: quarantine it with the error
+        except Exception as err:  # noqa: BLE001 - a parser bug must not lose the page: quarantine it with the error
             yield self._quarantine(response, f"parser error {type(err).__name__}: {err}")
             return
         playlist = page["playlist"]
@@ -280,19 +350,35 @@ class GeniePlaylistsSpider(scrapy.Spider):
         if playlist["plm_seq"] is None:
             playlist["plm_seq"] = plm_seq
         playlist["fetched_at"] = utc_now()
-        yield PlaylistPage(playlist=playlist, songs=page["songs"], http_status=response.status, body=response.body)
+        yield PlaylistPage(playlist=playlist, songs=page["songs"], http_status=response.status, body=response.body,
+                           attempt=response.meta.get("attempt"))
+
+    def _not_found(self, response: Response, reason: str) -> FetchFailure:
+        return FetchFailure(
+            url=requested_url(response),
+            plm_seq=response.meta.get("plm_seq"),
+            kind="detail",
+            http_status=response.status,
+            reason=reason,
+            retries=int(response.meta.get("retry_times", 0)),
+            failed_at=utc_now(),
+            outcome="not_found",
+            attempt=response.meta.get("attempt"),
+        )
 
     def detail_failed(self, failure: Failure) -> Iterator[Any]:
         request = failure.request
         status, reason = describe_failure(failure)
         yield FetchFailure(
-            url=request.url,
+            url=requested_url(request),
             plm_seq=request.meta.get("plm_seq"),
             kind="detail",
             http_status=status,
             reason=reason,
             retries=int(request.meta.get("retry_times", 0)),
             failed_at=utc_now(),
+            attempt=request.meta.get("attempt"),
+            outage=is_outage(failure),
         )
 
     def _quarantine(self, response: Response, reason: str, kind: str = "detail") -> QuarantinedPage:
@@ -304,12 +390,13 @@ class GeniePlaylistsSpider(scrapy.Spider):
             fetched_at=utc_now(),
             body=response.body,
             kind=kind,
+            attempt=response.meta.get("attempt") if kind == "detail" else None,
         )
 
 
-def requested_url(response: Response) -> str:
+def requested_url(response_or_request: Response | scrapy.Request) -> str:
     """The URL the spider asked for (outcomes are booked under it), before any redirect."""
-    return (response.meta.get("redirect_urls") or [response.url])[0]
+    return (response_or_request.meta.get("redirect_urls") or [response_or_request.url])[0]
 
 
 def _content_type(response: Response) -> str:

@@ -7,13 +7,12 @@ from datetime import datetime, timezone
 import pyarrow as pa
 
 from schemas import bronze
-from scenetune import settings
 from warehouse import delta
 
 
 def playlist(run: str, plm_seq: int, title: str, tags: list[str], when: datetime) -> dict:
     return dict(
-        crawl_run_id=run, plm_seq=plm_seq, title=title, subtitle=None, maker_name="DJ 지니",
+        run_key=run, plm_seq=plm_seq, title=title, subtitle=None, maker_name="DJ 지니",
         maker_id="DJ0001", song_count=None, view_count=10, like_count=1, tags=tags,
         cover_url=None, cover_sha1=None, cover_status="missing", content_hash=f"h{plm_seq}{run}",
         source_url=f"http://x/playlist/detailView?plmSeq={plm_seq}", fetched_at=when,
@@ -22,16 +21,15 @@ def playlist(run: str, plm_seq: int, title: str, tags: list[str], when: datetime
 
 def song(run: str, plm_seq: int, position: int, artist: str, title: str, song_id: str) -> dict:
     return dict(
-        crawl_run_id=run, plm_seq=plm_seq, position=position, song_id=song_id, song_title=title,
+        run_key=run, plm_seq=plm_seq, position=position, song_id=song_id, song_title=title,
         artist_id=None, artist_name=artist, album_id=None, album_title=None, album_art_url=None,
     )
 
 
 def write_run(run: str, playlists: list[dict], songs: list[dict]) -> None:
-    s = settings.load()
     for table, rows in ((bronze.PLAYLISTS, playlists), (bronze.PLAYLIST_SONGS, songs)):
         data = pa.Table.from_pylist(rows, schema=table.arrow_schema())
-        delta.replace_partition(table, data, s.delta_path("bronze", table.name), {"crawl_run_id": run})
+        delta.replace_partition(table, data, {"run_key": run})
 
 
 def two_runs() -> None:

@@ -8,6 +8,7 @@ that nothing is duplicated.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -45,7 +46,7 @@ def test_refresh_dag_lands_rows_in_delta_and_duckdb_and_reruns_idempotently(tmp_
     delta_dir = home / "warehouse" / "delta"
     playlists = delta.read(delta_dir / "bronze" / "playlists")
     assert playlists.num_rows > 20
-    assert set(playlists.column("crawl_run_id").to_pylist()) == {RUN_KEY}
+    assert set(playlists.column("run_key").to_pylist()) == {RUN_KEY}
     runs = delta.read(delta_dir / "bronze" / "crawl_runs").to_pylist()
     assert len(runs) == 1
     run = runs[0]
@@ -55,13 +56,19 @@ def test_refresh_dag_lands_rows_in_delta_and_duckdb_and_reruns_idempotently(tmp_
     songs = delta.read(delta_dir / "gold" / "songs")
     rows = delta.read(delta_dir / "bronze" / "playlist_songs").num_rows
     assert 0 < songs.num_rows <= rows
-    assert set(songs.column("build_id").to_pylist()) == {RUN_KEY}
+    assert set(songs.column("run_key").to_pylist()) == {RUN_KEY}
 
     con = duckdb.connect(str(home / "warehouse" / "scenetune.duckdb"), read_only=True)
     assert con.sql("select count(*) from songs").fetchone()[0] == songs.num_rows
     assert con.sql("select count(*) from playlists").fetchone()[0] == playlists.num_rows
     assert con.sql("select count(*) from crawl_runs").fetchone()[0] == 1
+    # What was published is exactly what the gate audited and passed, version by version.
+    published = dict(con.sql("select source, delta_version from catalogue_build").fetchall())
     con.close()
+    audits = delta.read(delta_dir / "ops" / "catalogue_audits").to_pylist()
+    assert {a["table_name"]: a["delta_version"] for a in audits} == published
+    assert all(a["passed"] and a["run_key"] == RUN_KEY for a in audits)
+    assert "preflight" in done.stdout and "publish" in done.stdout  # the time of each stage
 
     answer = _scenetune(["sql", "select count(*) AS n from songs"], home)
     assert answer.returncode == 0, answer.stderr
@@ -75,3 +82,29 @@ def test_refresh_dag_lands_rows_in_delta_and_duckdb_and_reruns_idempotently(tmp_
     assert sorted(delta.read(delta_dir / "gold" / "songs").column("song_key").to_pylist()) == sorted(
         songs.column("song_key").to_pylist()
     )
+    assert delta.read(delta_dir / "ops" / "catalogue_audits").num_rows == len(audits)
+    # Airflow kept its configuration out of SCENETUNE_HOME: nothing pins this machine's paths.
+    assert str(home) not in (home / "airflow" / "airflow.cfg").read_text()
+
+
+def test_a_configuration_error_fails_the_dag_at_preflight_without_retries(tmp_path):
+    """The DAG run itself (not only the CLI) fails at once on a setting no retry can fix."""
+    code = (
+        "from scenetune import airflow_env\n"
+        "try:\n"
+        "    airflow_env.dags_test('catalogue_refresh', '2026-11-16T00:00:00+00:00', {'SPARK_MASTER': 'bogus'})\n"
+        "except Exception as exc:\n"
+        "    print(exc)\n"
+        "import json\n"
+        "from pathlib import Path\n"
+        "summary = next((Path(airflow_env.environ()['AIRFLOW_HOME']) / 'runs').glob('*.json'))\n"
+        "print(summary.read_text())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env.update(SCENETUNE_HOME=str(tmp_path / "home"), GENIE_BASE_URL="")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    message, summary = done.stdout.strip().splitlines()[-2:]
+    tasks = {t["task_id"]: t for t in json.loads(summary)["tasks"]}
+    assert "failed at preflight" in message and "SPARK_MASTER='bogus'" in message
+    assert tasks["preflight"]["state"] == "failed" and tasks["preflight"]["tries"] == 1
+    assert tasks["crawl"]["state"] == "upstream_failed"

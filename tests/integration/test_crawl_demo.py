@@ -1,7 +1,8 @@
 """Real crawls (Scrapy subprocess) of the tiny demo site: faults, refresh, resume, bronze loading.
 
 Each test starts its own demo site on a free port, crawls it with crawlers.run.run_crawl
-(the way the CLI and Airflow call it) and checks the result against the site's ground truth.
+(the Scrapy subprocess that crawlers.run.crawl, the CLI and Airflow run) and checks the result
+against the site's ground truth.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from core import settings
+from core.runs import RunPartition
 from crawlers.bronze import load_run
 from crawlers.output import read_rows
 from crawlers.run import run_crawl, start_crawl
@@ -21,7 +24,6 @@ from crawlers.state import build_state, write_state
 from demo_site.faults import Fault, FaultPlan
 from demo_site.server import DemoSite
 from schemas import bronze
-from scenetune import settings
 from warehouse import delta
 
 pytestmark = pytest.mark.timeout(180)
@@ -43,6 +45,12 @@ FAULTS = {
     12: "cover_not_image", 13: "cover_404", 14: "redirect", 15: Fault("slow", delay_s=0.5),
 }
 PARSED_OUTCOMES = {"item", "item_after_retry", "item_bad_cover"}
+FAULTS_RUN = RunPartition.parse("20261116T000000Z")
+REV0, REV1 = RunPartition.parse("20261116T000000Z"), RunPartition.parse("20261117T000000Z")
+RESUMED = RunPartition.parse("20261116T010000Z")
+IDEM = RunPartition.parse("20261116T020000Z")
+DOWN = RunPartition.parse("20261116T030000Z")
+UNREACHABLE = RunPartition.parse("20261116T040000Z")
 
 
 def rows(run_dir: Path, table) -> list[dict]:
@@ -65,9 +73,14 @@ def assert_books_balance(stats: dict) -> None:
     assert stats["requested"] == stats["parsed"] + stats["quarantined"] + stats["failed"]
 
 
+def partition_rows(table, partition: RunPartition) -> int:
+    """Rows of one run's partition of a bronze table (what load_run loaded)."""
+    return delta.read(table, filters=[("run_key", "=", partition.run_key)]).num_rows
+
+
 def test_fault_injected_crawl_matches_ground_truth(home):
     with DemoSite(seed=7, scale="tiny", faults=FaultPlan(FAULTS, hang_seconds=4), port=0) as site:
-        result = run_crawl(site.base_url, "faults", extra_settings=FAST, timeout_s=150)
+        result = run_crawl(site.base_url, FAULTS_RUN, extra_settings=FAST, timeout_s=150)
         truth = site.ground_truth()
         served = site.request_log.paths()
     # robots.txt was read and obeyed (the maker links point into Disallow: /search/).
@@ -123,14 +136,14 @@ def test_fault_injected_crawl_matches_ground_truth(home):
 def test_refresh_fetches_only_new_and_changed_playlists_and_lands_in_bronze(home):
     s = settings.load()
     with DemoSite(seed=7, scale="tiny", port=0) as site:
-        first = run_crawl(site.base_url, "rev0", extra_settings=FAST, timeout_s=120)
+        first = run_crawl(site.base_url, REV0, extra_settings=FAST, timeout_s=120)
         assert first.stats["status"] == "finished"
-        load_run(first.run_dir, "rev0")
-        state_path = write_state(build_state(s.delta_path("bronze", "playlists")), s.crawl_state_dir / "state.json")
+        load_run(first.run_dir, REV0.run_key)
+        state_path = write_state(build_state(), s.crawl_state_dir / "state.json")
 
         site.set_revision(1)
         site.request_log.clear()
-        second = run_crawl(site.base_url, "rev1", state_path=state_path, extra_settings=FAST, timeout_s=120)
+        second = run_crawl(site.base_url, REV1, state_path=state_path, extra_settings=FAST, timeout_s=120)
         revision = site.ground_truth()["revisions"]["1"]
         fetched = {int(p.rsplit("=", 1)[1]) for p in site.request_log.paths("/playlist/detailView")}
 
@@ -141,27 +154,27 @@ def test_refresh_fetches_only_new_and_changed_playlists_and_lands_in_bronze(home
     assert stats["unchanged"] == first.stats["parsed"] - len(revision["changed"])
     assert_books_balance(stats)
 
-    loaded = load_run(second.run_dir, "rev1")
-    assert loaded["playlists"] == len(fetched)
+    loaded = load_run(second.run_dir, REV1.run_key)
+    assert "bronze.playlists" in loaded and partition_rows(bronze.PLAYLISTS, REV1) == len(fetched)
     table = delta.read(s.delta_path("bronze", "playlists"))
     by_run: dict[str, set[int]] = {}
-    for row in table.select(["crawl_run_id", "plm_seq"]).to_pylist():
-        by_run.setdefault(row["crawl_run_id"], set()).add(row["plm_seq"])
-    assert by_run["rev1"] == fetched
-    assert len(by_run["rev0"]) == first.stats["parsed"]
+    for row in table.select(["run_key", "plm_seq"]).to_pylist():
+        by_run.setdefault(row["run_key"], set()).add(row["plm_seq"])
+    assert by_run[REV1.run_key] == fetched
+    assert len(by_run[REV0.run_key]) == first.stats["parsed"]
     # A changed playlist's new content replaces nothing in rev0: each run keeps its own partition.
     changed = revision["changed"][0]
-    hashes = {r["crawl_run_id"]: r["content_hash"] for r in table.to_pylist() if r["plm_seq"] == changed}
-    assert hashes["rev0"] != hashes["rev1"]
+    hashes = {r["run_key"]: r["content_hash"] for r in table.to_pylist() if r["plm_seq"] == changed}
+    assert hashes[REV0.run_key] != hashes[REV1.run_key]
     runs = delta.read(s.delta_path("bronze", "crawl_runs")).to_pylist()
-    assert {r["crawl_run_id"]: r["mode"] for r in runs} == {"rev0": "full", "rev1": "incremental"}
+    assert {r["run_key"]: r["mode"] for r in runs} == {REV0.run_key: "full", REV1.run_key: "incremental"}
 
 
 def test_stopped_crawl_resumes_to_the_full_set(home, tmp_path):
     jobdir = tmp_path / "job"
     slow = {**FAST, "CONCURRENT_REQUESTS": 2, "CONCURRENT_REQUESTS_PER_DOMAIN": 2}
     with DemoSite(seed=7, scale="tiny", port=0, latency_ms=80) as site:
-        proc, run_dir = start_crawl(site.base_url, "resumed", jobdir=jobdir, extra_settings=slow)
+        proc, run_dir = start_crawl(site.base_url, RESUMED, jobdir=jobdir, extra_settings=slow)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and proc.poll() is None:
             if site.request_log.count("/playlist/detailView", status=200) >= 10:
@@ -173,7 +186,7 @@ def test_stopped_crawl_resumes_to_the_full_set(home, tmp_path):
         stopped = json.loads((run_dir / "crawl_runs.jsonl").read_text())
         part_one = {r["plm_seq"] for r in rows(run_dir, bronze.PLAYLISTS)}
 
-        resumed = run_crawl(site.base_url, "resumed", jobdir=jobdir, extra_settings=slow, timeout_s=120)
+        resumed = run_crawl(site.base_url, RESUMED, jobdir=jobdir, extra_settings=slow, timeout_s=120)
         detail_paths = site.request_log.paths("/playlist/detailView")
         expected = set(site.catalogue.playlists)
 
@@ -184,6 +197,10 @@ def test_stopped_crawl_resumes_to_the_full_set(home, tmp_path):
     assert len(detail_paths) == len(set(detail_paths))  # nothing fetched twice across the stop
     assert resumed.stats["parsed"] == len(expected)
     assert_books_balance(resumed.stats)
+
+
+def _partition_counts(partition: RunPartition) -> dict[str, int]:
+    return {table.name: partition_rows(table, partition) for table in bronze.TABLES}
 
 
 def _bronze_snapshot(drop: tuple[str, ...] = ()) -> dict[str, list[dict]]:
@@ -197,14 +214,17 @@ def _bronze_snapshot(drop: tuple[str, ...] = ()) -> dict[str, list[dict]]:
 
 def test_loading_a_run_twice_and_recrawling_it_change_nothing(home):
     with DemoSite(seed=7, scale="tiny", port=0) as site:
-        result = run_crawl(site.base_url, "idem", max_playlists=12, extra_settings=FAST, timeout_s=120)
-        first = load_run(result.run_dir, "idem")
+        result = run_crawl(site.base_url, IDEM, max_playlists=12, extra_settings=FAST, timeout_s=120)
+        load_run(result.run_dir, IDEM.run_key)
+        first = _partition_counts(IDEM)
         after_first = _bronze_snapshot()
-        second = load_run(result.run_dir, "idem")
+        load_run(result.run_dir, IDEM.run_key)
+        second = _partition_counts(IDEM)
         after_second = _bronze_snapshot()
-        # Re-running the same run id without JOBDIR replaces that run's output.
-        again = run_crawl(site.base_url, "idem", max_playlists=12, extra_settings=FAST, timeout_s=120)
-        third = load_run(again.run_dir, "idem")
+        # Re-running the same run key without JOBDIR replaces that run's output.
+        again = run_crawl(site.base_url, IDEM, max_playlists=12, extra_settings=FAST, timeout_s=120)
+        load_run(again.run_dir, IDEM.run_key)
+        third = _partition_counts(IDEM)
 
     assert result.stats["requested"] == 12
     assert first == second == third
@@ -218,7 +238,7 @@ def test_loading_a_run_twice_and_recrawling_it_change_nothing(home):
     recrawled = _bronze_snapshot(drop=clock)
     assert recrawled == {name: [{k: v for k, v in r.items() if k not in clock} for r in table_rows]
                          for name, table_rows in after_second.items()}
-    assert len(list(settings.load().crawl_dir.glob("dt=*/run_id=idem"))) == 1
+    assert len(list(settings.load().crawl_dir.glob(f"dt=*/run_key={IDEM.run_key}"))) == 1
 
 
 def test_a_site_that_stops_answering_spends_the_failure_budget(home):
@@ -227,7 +247,7 @@ def test_a_site_that_stops_answering_spends_the_failure_budget(home):
         # One request at a time: the budget must run out while most pages are still queued
         # (with many in flight, a tiny site could be served whole before the spider closes).
         one_at_a_time = {"CONCURRENT_REQUESTS": 1, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
-        result = run_crawl(site.base_url, "down",
+        result = run_crawl(site.base_url, DOWN,
                            extra_settings={**FAST, **one_at_a_time, "RETRY_TIMES": 0, "GENIE_FAILURE_BUDGET": 5},
                            timeout_s=120)
         served = site.request_log.count("/playlist/detailView")
@@ -243,9 +263,10 @@ def test_an_unreachable_site_gives_a_failed_run_with_the_reason(home):
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    result = run_crawl(f"http://127.0.0.1:{port}", "unreachable", extra_settings={**FAST, "RETRY_TIMES": 1},
+    result = run_crawl(f"http://127.0.0.1:{port}", UNREACHABLE, extra_settings={**FAST, "RETRY_TIMES": 1},
                        timeout_s=60)
     assert result.stats["status"] == "failed" and result.stats["requested"] == 0
     (failure,) = rows(result.run_dir, bronze.CRAWL_FAILURES)
     assert failure["kind"] == "listing" and failure["reason"].startswith("connection refused after 1 retries")
-    assert load_run(result.run_dir, "unreachable")["crawl_failures"] == 1
+    load_run(result.run_dir, UNREACHABLE.run_key)
+    assert partition_rows(bronze.CRAWL_FAILURES, UNREACHABLE) == 1

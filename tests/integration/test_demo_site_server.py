@@ -268,7 +268,7 @@ def test_set_revision_changes_only_listed_pages(tmp_path):
 def test_cli_serve_and_ground_truth(tmp_path):
     out = tmp_path / "gt.json"
     done = subprocess.run([sys.executable, "-m", "demo_site", "ground-truth", "--scale", "tiny", "--seed", "7",
-                           "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=120)
+                           "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     gt = json.loads(out.read_text(encoding="utf-8"))
     assert gt["counts"]["playlists"] == 50 and gt["faults"]["rate"] > 0
@@ -286,3 +286,27 @@ def test_cli_serve_and_ground_truth(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
+
+
+def test_a_not_found_heavy_site_answers_http_404_and_410():
+    from demo_site.catalogue import generate
+
+    gaps = generate(7, "tiny").missing_plm_seqs
+    plan = FaultPlan.not_found_heavy(10).with_overrides({30: "gone_410", 31: "no_cover_meta"})
+    with DemoSite(seed=7, scale="tiny", faults=plan) as running:
+        for seq in (1, 5, 9):
+            assert get(running, f"/playlist/detailView?plmSeq={seq}").status_code == 404
+            assert get(running, f"/playlist/mainSongList?plmSeq={seq}").status_code == 404
+        assert get(running, "/playlist/detailView?plmSeq=10").status_code == 200
+        high_gap = next(g for g in gaps if g >= 10)
+        assert get(running, f"/playlist/detailView?plmSeq={high_gap}").status_code == 404  # not Genie's 200 page
+        assert get(running, "/playlist/detailView?plmSeq=30").status_code == 410
+        bare = get(running, "/playlist/detailView?plmSeq=31")
+        assert bare.status_code == 200 and "og:image" not in bare.text and "info__title" in bare.text
+        # Listings are unchanged: the deleted low ids still show there.
+        assert "fnPlaylistDetail('1')" in get(running, "/playlist/popular?sortOrd=RDD&pg=1").text
+        truth = running.ground_truth()
+    outcomes = {p["plm_seq"]: p["expected_outcome"] for p in truth["playlists"]}
+    assert {outcomes[s] for s in range(1, 10) if s in outcomes} == {"not_found"}
+    assert outcomes[30] == "not_found" and outcomes[31] == "item" and outcomes[10] == "item"
+    assert not running.errors

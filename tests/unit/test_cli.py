@@ -70,13 +70,15 @@ def test_later_commands_say_so(tmp_path):
 
 
 def test_result_table_aligns_korean_text():
+    from rich.cells import cell_len
+
     from warehouse.query import Result
 
-    text = Result(["title", "n"], [("밤편지", 1), ("Hey Ya!", 22)]).format()
+    text = Result(["title", "n"], [("밤편지", 1), ("Hey Ya!", 22)]).format(width=80)
     lines = text.splitlines()
     # "밤편지" is three wide characters: six terminal columns, padded like "Hey Ya!" (7 columns)
-    assert lines[2] == "밤편지  | 1 "
-    assert lines[3] == "Hey Ya! | 22"
+    assert any("밤편지" in line and " 1 " in line for line in lines)
+    assert len({cell_len(line) for line in lines[:-1]}) == 1
     assert lines[-1] == "(2 rows)"
 
 
@@ -96,3 +98,30 @@ def test_status_on_a_ready_machine(tmp_path):
     out = run(["status"], tmp_path / "home").stdout
     assert "java                    ok" in out
     assert "tesseract (eng, kor)    ok" in out
+
+
+@pytest.mark.parametrize("env, says", [
+    ({"SPARK_MASTER": "bogus"}, "SPARK_MASTER='bogus' is not a Spark master URL"),
+    ({"GENIE_BASE_URL": "genie.co.kr"}, "GENIE_BASE_URL='genie.co.kr' is not a site URL"),
+    ({"SCENETUNE_DELTA_WRITER": "parquet"}, "SCENETUNE_DELTA_WRITER must be one of delta-rs, delta-spark"),
+])
+def test_a_wrong_setting_fails_a_refresh_before_airflow_starts(tmp_path, env, says):
+    home = tmp_path / "home"
+    done = run(["refresh"], home, **env)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"scenetune: {says}" or done.stderr.startswith(f"scenetune: {says}")
+    assert done.stderr.strip().count("\n") == 0
+    assert not (home / "airflow").exists()  # no DAG run was started
+
+
+def test_a_busy_demo_port_fails_a_refresh_before_airflow_starts(tmp_path):
+    import socket
+
+    home = tmp_path / "home"
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = run(["refresh"], home, SCENETUNE_DEMO_PORT=str(port), GENIE_BASE_URL="")
+    assert done.returncode == 2 and f"port {port} on 127.0.0.1 is in use" in done.stderr
+    assert not (home / "airflow").exists()

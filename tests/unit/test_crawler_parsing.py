@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from crawlers import normalize, parsing
-from crawlers.pipelines import COVER_FIELDS, ValidatePipeline
 from crawlers.items import PlaylistPage
+from crawlers.pipelines import COVER_FIELDS, ValidatePipeline
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "genie"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
@@ -187,3 +187,37 @@ def test_json_song_list_matches_the_html_rows():
 def test_bad_json_song_lists_say_why(body, reason):
     with pytest.raises(parsing.PageError, match=reason):
         parsing.parse_song_list_json(body)
+
+
+# --- how a listing entry links to its playlist: every form real Genie listings use -------------
+LINK_FORMS = json.loads((FIXTURES / "expected_link_forms.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "demo_listing_newest_page1.html",  # cover links fnPlaylistDetail('N'), title links playlistLogNDetailView
+        "listing_form_title_playlistLogNDetailView.html",  # only title links, real spacing ('N', 'V', 'TODAY')
+        "listing_form_cover_fnPlaylistDetail.html",  # only cover links: fnPlaylistDetail('N')
+        "listing_form_cover_goDetailView.html",  # only cover links: goDetailView(N)
+        "listing_form_href_detailView.html",  # no onclick: href="/playlist/detailView?plmSeq=N"
+    ],
+)
+def test_every_listing_link_form_gives_the_ids(name):
+    body = page(name)
+    want = LINK_FORMS["newest_page1_ids"]
+    assert parsing.newest_ids(body) == want
+    entries = parsing.parse_listing(body)
+    assert [e["plm_seq"] for e in entries] == want
+    assert all(e["title"] and e["song_count"] for e in entries)
+
+
+def test_play_buttons_and_add_links_are_no_detail_links():
+    body = b"""<html><body><div class="recom-wrap"><ul><li>
+      <div class="item_cover"><a href="#" class="cover"><img src="x.jpg"></a>
+        <a href="#" class="btn-listen" onclick="fnPlayPlaylist('77');return false;">play</a>
+        <a href="#" class="all-play" onclick="javascript:allSongPlayNLog('77'); return false;">play all</a></div>
+      <div class="item_info"><div class="title"><a href="/member/myPlaylist?plmSeq=77">add</a></div></div>
+    </li></ul></div></body></html>"""
+    assert [e["plm_seq"] for e in parsing.parse_listing(body)] == [None]
+    assert parsing.newest_ids(body) == []

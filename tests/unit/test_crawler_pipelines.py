@@ -13,7 +13,7 @@ from crawlers.pipelines import CoverNotImage, RowValidator, inspect_image
 from schemas import bronze
 
 GOOD_PLAYLIST = {
-    "crawl_run_id": "r1", "plm_seq": 7, "title": "비 오는 날", "subtitle": None, "maker_name": "DJ 지니",
+    "run_key": "r1", "plm_seq": 7, "title": "비 오는 날", "subtitle": None, "maker_name": "DJ 지니",
     "maker_id": "DJ0001", "song_count": 2, "view_count": 10, "like_count": None, "tags": ["비오는날"],
     "cover_url": "http://x/c.JPG", "cover_sha1": None, "cover_status": "missing", "content_hash": "ab",
     "source_url": "http://x/playlist/detailView?plmSeq=7", "fetched_at": "2026-01-01T00:00:00+00:00",
@@ -57,3 +57,19 @@ def test_non_images_and_cut_off_images_are_rejected(body):
     with pytest.raises(CoverNotImage, match="not an image") as err:
         inspect_image(body)
     assert " at 0x" not in str(err.value)  # no memory addresses in recorded errors
+
+
+def test_the_check_is_compiled_with_fastjsonschema_and_reads_formats():
+    validator = RowValidator(bronze.PLAYLISTS.json_schema())
+    assert type(validator.check).__module__ != "crawlers.pipelines"  # fastjsonschema's compiled function
+    assert validator.error(dict(GOOD_PLAYLIST)) is None
+    # jsonschema does not check "format"; the compiled validator does and words the reason itself.
+    assert validator.error({**GOOD_PLAYLIST, "fetched_at": "yesterday"}) == "fetched_at: must be date-time"
+
+
+@pytest.mark.parametrize("mutation", [{"title": "two\nlines"}, {"tags": ["a\nb", 3]}, {"plm_seq": "x" * 1000}])
+def test_reasons_are_one_short_line(mutation):
+    row = {**copy.deepcopy(GOOD_PLAYLIST), **mutation, "plm_seq": mutation.get("plm_seq", "7")}
+    error = RowValidator(bronze.PLAYLISTS.json_schema()).error(row)
+    assert error and "\n" not in error and len(error) <= 300
+    assert error.split(":", 1)[0] in ("plm_seq", "tags.1")

@@ -57,3 +57,39 @@ def test_counter_is_thread_safe():
     assert counter.hit("mainSongList", 1) == 1
     counter.reset()
     assert counter.hit("detail", 1) == 1
+
+
+def test_a_not_found_heavy_site_answers_404_below_the_line():
+    plan = FaultPlan.not_found_heavy(40)
+    assert plan.fault_for(3).kind == "gone_404" and plan.fault_for(3).expected_outcome == "not_found"
+    assert plan.fault_for(40) is None
+    assert plan.gone_status(3, has_playlist=True) == 404  # a deleted playlist, said with HTTP 404
+    assert plan.gone_status(3, has_playlist=False) == 404
+    assert plan.gone_status(45, has_playlist=False) == 404  # every id without a playlist: 404, not Genie's page
+    assert plan.gone_status(45, has_playlist=True) is None  # served as usual
+    gone_410 = FaultPlan.not_found_heavy(10, status=410)
+    assert gone_410.gone_status(5, True) == 410 and gone_410.describe()["missing_status"] == 410
+    # The options survive with_overrides, and an explicit fault still wins below the line.
+    merged = plan.with_overrides({5: "persistent_500"})
+    assert merged.fault_for(5).kind == "persistent_500" and merged.fault_for(6).kind == "gone_404"
+
+
+def test_site_options_leave_the_default_plan_as_it_was():
+    plan = FaultPlan.default(7)
+    assert set(plan.describe()) == {"rate", "seed", "hang_seconds", "slow_seconds", "burst_failures", "retry_after",
+                                    "explicit", "outcomes"}
+    assert plan.describe()["outcomes"] == OUTCOMES
+    assert all(plan.gone_status(i, True) is None for i in range(1, 2000))
+    assert all(plan.gone_status(i, False) == 200 for i in range(1, 50))  # Genie's own "no such playlist" page
+    # Site-only kinds are never planted by the seeded rate.
+    assert {plan.fault_for(i).kind for i in range(1, 5001) if plan.fault_for(i)} <= set(FAULT_KINDS)
+
+
+def test_explicit_site_kinds_and_bad_options():
+    plan = FaultPlan({5: "gone_410", 6: "no_cover_meta"})
+    assert plan.fault_for(5).expected_outcome == "not_found" and plan.fault_for(6).expected_outcome == "item"
+    assert plan.describe()["outcomes"]["gone_410"] == "not_found"
+    with pytest.raises(ValueError, match="missing_status"):
+        FaultPlan(missing_status=500)
+    with pytest.raises(ValueError, match="gone_kind"):
+        FaultPlan(gone_below=3, gone_kind="persistent_500")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from scenetune import settings
+from core import settings
+from core.errors import ConfigurationError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -31,13 +32,13 @@ def test_defaults_and_overrides(monkeypatch):
 
 def test_a_bad_number_names_the_variable(monkeypatch):
     monkeypatch.setenv("SCENETUNE_CRAWL_CONCURRENCY", "many")
-    with pytest.raises(ValueError, match="SCENETUNE_CRAWL_CONCURRENCY must be a whole number"):
+    with pytest.raises(ConfigurationError, match="SCENETUNE_CRAWL_CONCURRENCY must be a whole number"):
         settings.load()
 
 
 def test_env_example_lists_every_variable_the_settings_read():
-    source = (REPO / "scenetune" / "settings.py").read_text()
-    read = set(re.findall(r'_env(?:_int|_float)?\("([A-Z_]+)"', source))
+    source = (REPO / "core" / "settings.py").read_text()
+    read = set(re.findall(r'_(?:env|env_int|env_float|env_choice|site_url)\("([A-Z_]+)"', source))
     example = (REPO / ".env.example").read_text()
     listed = set(re.findall(r"^([A-Z_]+)=", example, flags=re.M))
     assert read, "no variables found"

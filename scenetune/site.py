@@ -1,0 +1,39 @@
+"""The Genie site a crawl reads: ``GENIE_BASE_URL``, or else the embedded demo site.
+
+The demo site is a development tool; this is the one place that starts it,
+so it stays out of the pipeline's own import graph.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Iterator
+
+from core import settings
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def genie_site(base_url: str | None = None) -> Iterator[str]:
+    """Yield the base URL to crawl: the given one, ``GENIE_BASE_URL``, or the embedded demo site."""
+    s = settings.load()
+    url = base_url or s.genie_base_url
+    if url:
+        yield url.rstrip("/")
+        return
+    from demo_site.faults import FaultPlan
+    from demo_site.server import DemoSite
+    from scenetune import preflight
+
+    preflight.require_free_port(s.demo_port)
+    with DemoSite(
+        seed=s.demo_seed,
+        scale=s.demo_scale,
+        faults=FaultPlan.default(s.demo_seed),
+        port=s.demo_port,
+        cache_dir=s.demo_site_cache_dir,
+    ) as site:
+        log.info("embedded demo site (%s scale) at %s", s.demo_scale, site.base_url)
+        yield site.base_url
