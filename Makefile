@@ -3,7 +3,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 export PYSPARK_PYTHON := $(CURDIR)/$(PY)
 
-.PHONY: setup demo test test-fast bench serve-demo-site clean
+.PHONY: setup demo test test-fast test-deployment bench serve-demo-site clean
 
 setup:            ## install system packages, the venv and the project (idempotent)
 	@bash scripts/setup.sh
@@ -16,6 +16,9 @@ test: setup       ## the whole test suite (what CI runs)
 
 test-fast: setup  ## unit and DAG-integrity tests only
 	@$(PY) -m pytest -q -p no:cacheprovider tests/unit tests/dags
+
+test-deployment: setup  ## also what `make test` skips: Airflow (api-server, scheduler, dag-processor) on Postgres, scoring on a Spark cluster
+	@SCENETUNE_TEST_DEPLOYMENT=1 $(PY) -m pytest -q -p no:cacheprovider tests/integration/test_airflow_deployment.py tests/integration/test_spark_cluster.py
 
 bench: setup      ## run the benchmarks (NAME=crawl for one) and refresh docs/BENCHMARKS.md
 	@$(PY) -m bench $(NAME)

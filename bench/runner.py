@@ -13,7 +13,7 @@ import json
 import os
 import pkgutil
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -32,6 +32,7 @@ class Measurement:
     scale: str
     higher_is_better: bool = True
     notes: str = ""
+    extra: dict = field(default_factory=dict)  # further figures written beside the standard keys
 
     @property
     def ratio(self) -> float:
@@ -61,6 +62,7 @@ def record(name: str, m: Measurement) -> dict:
         "machine": machine(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+    result.update(m.extra)
     if m.notes:
         result["notes"] = m.notes
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)

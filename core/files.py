@@ -54,3 +54,31 @@ def remove_stale_temps(target: Path | str) -> list[Path]:
     for path in stale:
         path.unlink(missing_ok=True)
     return stale
+
+
+@contextlib.contextmanager
+def exclusive_lock(lock_file: Path | str) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_file`` (created if needed) for the block: one writer at a time,
+    across processes (e.g. a CLI refresh and a scheduler sharing one SCENETUNE_HOME)."""
+    import fcntl
+
+    lock_file = Path(lock_file)
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with lock_file.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def last_error_line(log_path: Path | str, limit: int = 300) -> str:
+    """The last line of a log that names an error (for a one-line message; the log has the rest)."""
+    try:
+        lines = Path(log_path).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return "no log"
+    for line in reversed(lines):
+        if any(word in line for word in ("Error", "ERROR", "error", "Exception")) and "Traceback" not in line:
+            return line.strip()[:limit]
+    return lines[-1].strip()[:limit] if lines else "empty log"

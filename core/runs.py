@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Mapping
 
-from core.errors import ScenetuneError
+from core.errors import ConfigurationError
 
 RUN_KEY_FORMAT = "%Y%m%dT%H%M%SZ"
 _RUN_KEY = re.compile(r"^\d{8}T\d{6}Z$")
@@ -34,7 +34,7 @@ class RunPartition:
 
     def __post_init__(self) -> None:
         if not _RUN_KEY.match(self.run_key):
-            raise ScenetuneError(f"run key {self.run_key!r} is not of the form YYYYMMDDTHHMMSSZ")
+            raise ConfigurationError(f"run key {self.run_key!r} is not of the form YYYYMMDDTHHMMSSZ")
 
     @classmethod
     def at(cls, moment: datetime) -> "RunPartition":
@@ -49,7 +49,7 @@ class RunPartition:
         try:
             moment = datetime.strptime(run_key, RUN_KEY_FORMAT).replace(tzinfo=timezone.utc)
         except ValueError:
-            raise ScenetuneError(f"run key {run_key!r} is not of the form YYYYMMDDTHHMMSSZ") from None
+            raise ConfigurationError(f"run key {run_key!r} is not of the form YYYYMMDDTHHMMSSZ") from None
         return cls.at(moment)
 
     @classmethod
@@ -64,4 +64,7 @@ class RunPartition:
 
     @classmethod
     def from_xcom(cls, value: Mapping[str, str]) -> "RunPartition":
-        return cls(value["run_key"], date.fromisoformat(value["run_date"]))
+        partition = cls.parse(value["run_key"])
+        if partition.run_date.isoformat() != value["run_date"]:
+            raise ConfigurationError(f"run {value['run_key']} names day {partition.run_date}, not {value['run_date']}")
+        return partition

@@ -17,6 +17,9 @@ from urllib.parse import urlsplit
 from core.errors import ConfigurationError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Song pages per crawl: ~15 min of a polite crawl of genie.co.kr (prod settings, ~3 pages/s), ~15 s of the
+# demo site; a first crawl covers the most listed songs and later weekly runs fill in the rest.
+DEFAULT_MAX_SONG_PAGES = 3000
 
 
 def _env(name: str, default: str) -> str:
@@ -43,8 +46,22 @@ def _env_positive_int(name: str, default: int) -> int:
     return value
 
 
+def _env_non_negative_int(name: str, default: int) -> int:
+    value = _env_int(name, default)
+    if value < 0:
+        raise ConfigurationError(f"{name} must be 0 or more, got {value}")
+    return value
+
+
 def _env_float(name: str, default: float) -> float:
     return _env_number(name, default, float, "a number")
+
+
+def _env_share(name: str, default: float) -> float:
+    value = _env_float(name, default)
+    if not 0 < value <= 1:
+        raise ConfigurationError(f"{name} must be a share above 0 and at most 1, got {value}")
+    return value
 
 
 def _env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
@@ -67,13 +84,77 @@ def _spark_master() -> str:
     return value
 
 
+_CRON_PRESETS = ("@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly")
+
+
+def refresh_schedule() -> str | None:
+    """catalogue_refresh's schedule (``SCENETUNE_REFRESH_SCHEDULE``): a cron preset or a five-field cron
+    expression, default ``@weekly``; ``none`` for runs triggered by hand or through the API only.
+
+    Read on its own, not by :func:`load`: the DAG file needs it when Airflow parses it, and a wrong
+    unrelated setting must fail the run's preflight task, not the DAG's import.
+    """
+    value = _env("SCENETUNE_REFRESH_SCHEDULE", "@weekly")
+    if value.lower() == "none":
+        return None
+    if value not in _CRON_PRESETS and len(value.split()) != 5:
+        raise ConfigurationError(f"SCENETUNE_REFRESH_SCHEDULE={value!r} is not a schedule: use "
+                                 f"{', '.join(_CRON_PRESETS)}, a cron expression like '0 3 * * 1', or none")
+    return value
+
+
+DEMO_SCALES = ("tiny", "demo", "full")  # the embedded demo site's scales (demo_site.catalogue.SCALES)
+
+
+def _port(name: str) -> int:
+    value = _env_int(name, 0)
+    if not 0 <= value <= 65535:
+        raise ConfigurationError(f"{name} must be a TCP port 1-65535, or 0 for a free one; got {value}")
+    return value
+
+
+def _memory_size(name: str, default: str) -> str:
+    value = _env(name, default)
+    if not re.fullmatch(r"\d+[kmgt]?", value.lower()):
+        raise ConfigurationError(f"{name}={value!r} is not a JVM memory size: use e.g. 512m or 4g")
+    return value
+
+
+def _reference_dir() -> Path | None:
+    value = _env("SCENETUNE_REFERENCE_DIR", "")
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        raise ConfigurationError(f"SCENETUNE_REFERENCE_DIR={value} is not a folder (unset it to use the shipped data)")
+    return path
+
+
+def _clip_model_dir() -> Path | None:
+    value = _env("SCENETUNE_CLIP_MODEL_DIR", "")
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not (path / "config.json").is_file():
+        raise ConfigurationError(
+            f"SCENETUNE_CLIP_MODEL_DIR={value} holds no config.json: give a CLIP folder in transformers format"
+            " (CLIPModel.save_pretrained; open_clip folders are not supported: open_clip needs torchvision, whose"
+            " PyPI build needs CUDA torch), or unset it to use EfficientNet-Lite0 and the trained tag head"
+        )
+    return path.resolve()
+
+
+def check_site_url(value: str, name: str) -> str:
+    """``value`` if it is an http(s) URL with a host, else a ConfigurationError naming ``name``."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"{name}={value!r} is not a site URL: use e.g. https://www.genie.co.kr")
+    return value
+
+
 def _site_url(name: str) -> str:
     value = _env(name, "")
-    if value:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigurationError(f"{name}={value!r} is not a site URL: use e.g. https://www.genie.co.kr")
-    return value
+    return check_site_url(value, name) if value else value
 
 
 @dataclass(frozen=True)
@@ -87,6 +168,8 @@ class Settings:
     crawl_obey_robots: bool
     # Runs that may try an unresolved playlist id (failed / quarantined) before it is parked; see crawlers.frontier.
     crawl_max_attempts: int
+    # Song pages (genres) one crawl may fetch, most listed songs first; the rest wait for later runs. 0: none.
+    crawl_max_song_pages: int
     demo_scale: str
     demo_seed: int
     demo_port: int
@@ -98,6 +181,30 @@ class Settings:
     delta_writer: str  # "delta-rs" (default) or "delta-spark" (clusters with the Delta jars)
     bench_latency_ms: float  # simulated round trip of the demo site in the crawl benchmark
     scrapy_settings_module: str = field(default="crawlers.settings.base")
+    # Cover cleaning (spark_jobs/covers/rules.py): the thresholds worth tuning; changing one changes the
+    # rules version, so the next clean analyses every cover again, once.
+    cover_max_pixels: int = 40_000_000  # decoded pixels above this are refused (decompression bombs)
+    cover_template_min_ssim: float = 0.95
+    cover_ocr_min_confidence: float = 60.0
+    cover_near_duplicate_distance: int = 14  # pHash bits
+    # Image scoring (scoring/): what `scenetune submit` accepts and how the nightly scoring treats it.
+    upload_max_bytes: int = 50 * 2**20  # a file above this is rejected at submit
+    upload_max_pixels: int = 80_000_000  # decoded pixels above this fail (decompression bombs); phones take <= 50 MP
+    scoring_max_attempts: int = 3  # scoring runs that may claim an image without finishing before it is failed
+    clip_model_dir: Path | None = None  # a local CLIP model (transformers format): zero-shot tags instead of the head
+    # Folders the score_uploads DAG may be asked to submit from (its `path` param must be inside one);
+    # empty: SCENETUNE_HOME/inbox only. `scenetune submit` is run by the user and takes any folder.
+    upload_roots: tuple[Path, ...] = ()
+    # Tag merges (spark_jobs/tag_merge.py): a tag of the six categories joins a broader tag's label when, over
+    # the tagged playlists, P(label | tag) and its lift over P(label) reach these, with enough playlists behind it.
+    tag_merge_min_p: float = 0.4
+    tag_merge_min_lift: float = 5.0
+    tag_merge_min_playlists: int = 10
+    # Catalogue versions (quality/, warehouse/): how far a table may shrink against the last published version
+    # before the gate rejects the refresh, and how many catalogue versions retention keeps readable.
+    quality_max_row_drop: float = 0.5
+    keep_versions: int = 5
+    vacuum_min_age_hours: int = 1  # retention never deletes younger files (a refresh may be writing them)
 
     # --- locations under SCENETUNE_HOME -------------------------------------------------
     @property
@@ -119,6 +226,11 @@ class Settings:
     @property
     def warehouse_dir(self) -> Path:
         return self.home / "warehouse"
+
+    @property
+    def cleaned_covers_dir(self) -> Path:
+        """Cleaned covers (kept whole or with the template cropped away), named by the sha1 of their bytes."""
+        return self.home / "cleaned" / "covers"
 
     @property
     def delta_dir(self) -> Path:
@@ -145,6 +257,16 @@ class Settings:
         return self.home / "uploads"
 
     @property
+    def models_dir(self) -> Path:
+        """Trained models (the tag head), one folder per model version."""
+        return self.home / "models"
+
+    @property
+    def reports_dir(self) -> Path:
+        """Figures a run's jobs draw for its summary (reports/<run_key>/...)."""
+        return self.home / "reports"
+
+    @property
     def demo_site_cache_dir(self) -> Path:
         return self.cache_dir / "demo_site"
 
@@ -157,25 +279,42 @@ def load() -> Settings:
     home = Path(_env("SCENETUNE_HOME", str(Path.home() / ".scenetune"))).expanduser()
     return Settings(
         home=home.resolve() if home.exists() else home.absolute(),
-        reference_dir=Path(_env("SCENETUNE_REFERENCE_DIR", "")).expanduser() if _env("SCENETUNE_REFERENCE_DIR", "") else None,
+        reference_dir=_reference_dir(),
         genie_base_url=_site_url("GENIE_BASE_URL"),
         user_agent=_env(
             "SCENETUNE_USER_AGENT",
             "scenetune/0.1 (+https://github.com/scenetune/scenetune; catalogue refresh bot)",
         ),
-        crawl_concurrency=_env_int("SCENETUNE_CRAWL_CONCURRENCY", 32),
+        crawl_concurrency=_env_positive_int("SCENETUNE_CRAWL_CONCURRENCY", 32),
         crawl_obey_robots=_env("SCENETUNE_CRAWL_OBEY_ROBOTS", "1") not in ("0", "false", "no"),
         crawl_max_attempts=_env_positive_int("SCENETUNE_CRAWL_MAX_ATTEMPTS", 5),
-        demo_scale=_env("SCENETUNE_DEMO_SCALE", "demo"),
+        crawl_max_song_pages=_env_non_negative_int("SCENETUNE_CRAWL_MAX_SONG_PAGES", DEFAULT_MAX_SONG_PAGES),
+        demo_scale=_env_choice("SCENETUNE_DEMO_SCALE", "demo", DEMO_SCALES),
         demo_seed=_env_int("SCENETUNE_DEMO_SEED", 7),
-        demo_port=_env_int("SCENETUNE_DEMO_PORT", 0),
+        demo_port=_port("SCENETUNE_DEMO_PORT"),
         spark_master=_spark_master(),
-        spark_driver_memory=_env("SCENETUNE_SPARK_DRIVER_MEMORY", "4g"),
-        spark_shuffle_partitions=_env_int("SCENETUNE_SPARK_SHUFFLE_PARTITIONS", 8),
+        spark_driver_memory=_memory_size("SCENETUNE_SPARK_DRIVER_MEMORY", "4g"),
+        spark_shuffle_partitions=_env_positive_int("SCENETUNE_SPARK_SHUFFLE_PARTITIONS", 8),
         pyspark_python=_env("PYSPARK_PYTHON", sys.executable),
         delta_writer=_env_choice("SCENETUNE_DELTA_WRITER", "delta-rs", ("delta-rs", "delta-spark")),
         bench_latency_ms=_env_float("SCENETUNE_BENCH_LATENCY_MS", 30.0),
         # base: no HTTP cache (refreshes must see changes); prod: gentler, for genie.co.kr;
         # dev: HTTP cache for parser work (the default of `scrapy crawl` in crawlers/).
         scrapy_settings_module=_env("SCRAPY_SETTINGS_MODULE", "crawlers.settings.base"),
+        cover_max_pixels=_env_positive_int("SCENETUNE_COVER_MAX_PIXELS", 40_000_000),
+        cover_template_min_ssim=_env_float("SCENETUNE_COVER_TEMPLATE_MIN_SSIM", 0.95),
+        cover_ocr_min_confidence=_env_float("SCENETUNE_COVER_OCR_MIN_CONFIDENCE", 60.0),
+        cover_near_duplicate_distance=_env_non_negative_int("SCENETUNE_COVER_NEAR_DUPLICATE_DISTANCE", 14),
+        upload_max_bytes=_env_positive_int("SCENETUNE_UPLOAD_MAX_MB", 50) * 2**20,
+        upload_max_pixels=_env_positive_int("SCENETUNE_UPLOAD_MAX_PIXELS", 80_000_000),
+        scoring_max_attempts=_env_positive_int("SCENETUNE_SCORING_MAX_ATTEMPTS", 3),
+        clip_model_dir=_clip_model_dir(),
+        upload_roots=tuple(Path(p).expanduser().absolute() for p in _env("SCENETUNE_UPLOAD_ROOTS", "").split(os.pathsep)
+                           if p.strip()) or (home.absolute() / "inbox",),
+        tag_merge_min_p=_env_share("SCENETUNE_TAG_MERGE_MIN_P", 0.4),
+        tag_merge_min_lift=_env_float("SCENETUNE_TAG_MERGE_MIN_LIFT", 5.0),
+        tag_merge_min_playlists=_env_positive_int("SCENETUNE_TAG_MERGE_MIN_PLAYLISTS", 10),
+        quality_max_row_drop=_env_share("SCENETUNE_QUALITY_MAX_ROW_DROP", 0.5),
+        keep_versions=_env_positive_int("SCENETUNE_KEEP_VERSIONS", 5),
+        vacuum_min_age_hours=_env_non_negative_int("SCENETUNE_VACUUM_MIN_AGE_HOURS", 1),
     )

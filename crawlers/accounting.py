@@ -12,17 +12,21 @@ this extension's ledger):
     requested = parsed + quarantined + failed          (detail pages)
     failed    = crawl_failures rows of kind detail     (not_found and not_fetched are parts of it)
     covers_ok / covers_missing = covers rows with status ok / missing
-    covers_failed = crawl_failures rows of kind cover  (a page without a cover URL is missing, not failed)
+    covers_failed = covers rows whose download failed or is no image (a page without a cover URL is
+                    missing, not failed); each failed cover URL is also one crawl_failures row of kind cover
     items_songs = playlist_songs rows
     retried   = requested ids that earlier runs left unresolved; recovered = those parsed now
+    songs_requested = songs_parsed + songs_quarantined + songs_failed   (song pages, the same way:
+              songs_info rows, crawl_quarantine / crawl_failures rows of kind song)
+    songs_pending = song ids without an answer this run did not ask for (the bound, or tries used up)
 
-A requested page with no outcome at the end (the crawl stopped early, or a
+A requested page (detail or song) with no outcome at the end (the crawl stopped early, or a
 request was dropped) is written as a failure with outcome ``not_fetched`` and
 the reason, always: the next run's frontier (crawlers.frontier) asks for it
 again, and a resumed run (JOBDIR) replaces those rows with what it fetched.
 
 The failure budget stops a crawl of a site that is down: GENIE_FAILURE_BUDGET
-detail pages in a row failing with a sign of an outage (crawlers.items.is_outage).
+detail or song pages in a row failing with a sign of an outage (crawlers.items.is_outage).
 A page the site answered (parsed, quarantined, not found) ends the streak.
 """
 
@@ -41,7 +45,7 @@ from scrapy.utils.job import job_dir
 
 from core import files
 from crawlers import genie_selectors as sel
-from crawlers.items import FetchFailure, PlaylistPage, QuarantinedPage
+from crawlers.items import FetchFailure, PlaylistPage, QuarantinedPage, SongPage
 from crawlers.output import is_resuming, read_rows, table_file, write_rows
 from schemas import bronze
 
@@ -50,6 +54,7 @@ logger = logging.getLogger(__name__)
 # Sent by the spider: a known playlist whose listing entry shows no change (kwarg plm_seq).
 playlist_unchanged = object()
 
+PAGE_KINDS = ("detail", "song")  # pages whose every request ends as one outcome
 LEDGER_FILE = "genie_ledger.json"
 STATS_FILE = "crawl_stats.json"  # Scrapy's stats of the run's last part
 # Finish reasons of Scrapy, said in words for crawl_runs.stop_reason.
@@ -69,6 +74,9 @@ def short_reason(reason: str) -> str:
     return reason.split(":", 1)[0].strip()
 
 
+FAILED_COVER_STATUSES = ("download_failed", "not_image")
+
+
 class CrawlAccounting:
     def __init__(self, crawler) -> None:
         self.crawler = crawler
@@ -81,6 +89,7 @@ class CrawlAccounting:
         self.failure_budget = crawler.settings.getint("GENIE_FAILURE_BUDGET", 0)
         self.failures_in_a_row = 0
         self.last_outage = ""
+        self.last_outage_kind = "detail"
         self.stop_reason: str | None = None
 
     @classmethod
@@ -127,17 +136,18 @@ class CrawlAccounting:
 
     def item_scraped(self, item, spider=None, **_: Any) -> None:
         if isinstance(item, FetchFailure):
-            if item.kind != "detail":
+            if item.kind not in PAGE_KINDS:
                 return
             if not item.outage:  # the site answered (not found, a 4xx): it is up
                 self.failures_in_a_row = 0
                 return
             self.failures_in_a_row += 1
             self.last_outage = item.reason
-        elif isinstance(item, (PlaylistPage, QuarantinedPage)) and getattr(item, "kind", "detail") == "detail":
+            self.last_outage_kind = item.kind
+        elif isinstance(item, (PlaylistPage, SongPage, QuarantinedPage)) and getattr(item, "kind", "detail") in PAGE_KINDS:
             self.failures_in_a_row = 0
         if self.failure_budget and self.failures_in_a_row >= self.failure_budget and self.stop_reason is None:
-            self.stop_reason = (f"failure_budget: {self.failures_in_a_row} detail pages in a row failed, "
+            self.stop_reason = (f"failure_budget: {self.failures_in_a_row} {self.last_outage_kind} pages in a row failed, "
                                 f"last: {short_reason(self.last_outage)}")
             logger.error("%s: stopping the crawl", self.stop_reason)
             self.crawler.stats.set_value("genie/failure_budget_spent", True)
@@ -153,9 +163,14 @@ class CrawlAccounting:
             why_missing = "not fetched: no outcome recorded (request dropped)"
         else:
             why_missing = f"not fetched: crawl stopped early ({reason})"
-        not_fetched = self.book_not_fetched(run_dir, spider, urls, why_missing)
+        songs = spider.requested_songs()  # song id -> rows listing it
+        song_urls = {song_id: spider.song_url(song_id) for song_id in songs}
+        planned = [("detail", plm_seq, url, spider.attempts_before(plm_seq)) for plm_seq, url in sorted(urls.items())]
+        planned += [("song", song_id, url, spider.song_attempts_before(song_id))
+                    for song_id, url in sorted(song_urls.items())]
+        not_fetched = self.book_not_fetched(run_dir, spider.run_key, planned, why_missing)
         if not_fetched and reason == "finished":
-            logger.error("%d requested detail pages had no outcome; recorded as not fetched", not_fetched)
+            logger.error("%d requested pages had no outcome; recorded as not fetched", not_fetched)
 
         books = self.read_books(run_dir)
         by_url = books["detail"]
@@ -165,6 +180,12 @@ class CrawlAccounting:
             counts[outcome] += 1
             if outcome == "failed" and failure in ("not_found", "not_fetched"):
                 counts[failure] += 1
+        song_counts = {"parsed": 0, "quarantined": 0, "failed": 0, "not_found": 0}
+        for url in song_urls.values():
+            outcome, failure = books["song"].get(url, ("failed", "not_fetched"))
+            song_counts[outcome] += 1
+            if outcome == "failed" and failure == "not_found":
+                song_counts["not_found"] += 1
         retried = [seq for seq, why in requested.items() if why == "retry"]
         left_out = spider.frontier_left_out()
         part = {
@@ -204,9 +225,15 @@ class CrawlAccounting:
             "retries": part["retries"],
             "bytes": part["bytes"],
             "covers_ok": books["covers"].get("ok", 0),
-            "covers_failed": books["cover_failures"],
+            "covers_failed": sum(books["covers"].get(s, 0) for s in FAILED_COVER_STATUSES),
             "covers_missing": books["covers"].get("missing", 0),
             "items_songs": books["songs"],
+            "songs_requested": len(song_urls),
+            "songs_parsed": song_counts["parsed"],
+            "songs_quarantined": song_counts["quarantined"],
+            "songs_failed": song_counts["failed"],
+            "songs_not_found": song_counts["not_found"],
+            "songs_pending": spider.songs_left_out(),
         }
         for key, value in row.items():
             if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -216,44 +243,51 @@ class CrawlAccounting:
         self._save_ledger(part)
         logger.info(
             "crawl %s %s: requested=%d parsed=%d quarantined=%d failed=%d (not found %d, not fetched %d) "
-            "unchanged=%d retried=%d recovered=%d deferred=%d exhausted=%d%s",
+            "unchanged=%d retried=%d recovered=%d deferred=%d exhausted=%d; song pages requested=%d parsed=%d "
+            "quarantined=%d failed=%d pending=%d%s",
             spider.run_key, status, row["requested"], row["parsed"], row["quarantined"], row["failed"],
             row["not_found"], row["not_fetched"], row["unchanged"], row["retried"], row["recovered"],
-            row["retry_deferred"], row["retry_exhausted"], f" ({stop_reason})" if stop_reason else "",
+            row["retry_deferred"], row["retry_exhausted"], row["songs_requested"], row["songs_parsed"],
+            row["songs_quarantined"], row["songs_failed"], row["songs_pending"],
+            f" ({stop_reason})" if stop_reason else "",
         )
         if row["retry_exhausted"]:
             logger.warning("%d playlist ids reached SCENETUNE_CRAWL_MAX_ATTEMPTS and were not requested "
                            "(crawl_runs.retry_exhausted; `scenetune crawl --full` tries them again)",
                            row["retry_exhausted"])
 
-    def book_not_fetched(self, run_dir: Path, spider, urls: dict[int, str], reason: str) -> int:
+    def book_not_fetched(self, run_dir: Path, run_key: str, planned: list[tuple[str, Any, str, int]],
+                         reason: str) -> int:
         """Write a ``not_fetched`` failure for every requested page without an outcome; returns how many.
 
+        ``planned``: (kind, plm_seq or song id, url, attempts before this run) of every page asked for.
         Rewrites the run's crawl_failures file: ``not_fetched`` rows of an earlier
         part of a resumed run are replaced by what is true now.
         """
         path = table_file(run_dir, bronze.CRAWL_FAILURES.name)
         written = list(read_rows(path))
         kept = [r for r in written if r.get("outcome") != "not_fetched"]
-        answered = {r["url"] for r in kept if r["kind"] == "detail"}
+        answered = {r["url"] for r in kept if r["kind"] in PAGE_KINDS}
         answered |= {r["url"] for r in read_rows(table_file(run_dir, bronze.CRAWL_QUARANTINE.name))
-                     if r["kind"] == "detail"}
+                     if r["kind"] in PAGE_KINDS}
         answered |= {r["source_url"] for r in read_rows(table_file(run_dir, bronze.PLAYLISTS.name))}
+        answered |= {r["source_url"] for r in read_rows(table_file(run_dir, bronze.SONGS_INFO.name))}
         now = datetime.now(UTC).isoformat()
         missing = [
             {
-                "run_key": spider.run_key,
+                "run_key": run_key,
                 "url": url,
-                "plm_seq": plm_seq,
-                "kind": "detail",
+                "plm_seq": key if kind == "detail" else None,
+                "song_id": key if kind == "song" else None,
+                "kind": kind,
                 "outcome": "not_fetched",
                 "http_status": None,
                 "reason": reason,
                 "retries": 0,
-                "attempt": spider.attempts_before(plm_seq),  # not fetched is no try
+                "attempt": attempts,  # not fetched is no try
                 "failed_at": now,
             }
-            for plm_seq, url in sorted(urls.items())
+            for kind, key, url, attempts in planned
             if url not in answered
         ]
         if missing or len(kept) != len(written):
@@ -283,27 +317,28 @@ class CrawlAccounting:
     # --- outcomes as written ---------------------------------------------------------------
     @staticmethod
     def read_books(run_dir: Path) -> dict[str, Any]:
-        """What the run's files hold: detail outcomes by URL, covers by status, cover failures, song rows.
+        """What the run's files hold: detail outcomes by URL, covers by status, song rows.
 
         ``detail``: url -> (parsed | quarantined | failed, failure outcome or None);
         a page parsed after an earlier failure (resumed run) counts as parsed.
         """
-        detail: dict[str, tuple[str, str | None]] = {}
-        cover_failures: set[str] = set()
+        pages: dict[str, dict[str, tuple[str, str | None]]] = {kind: {} for kind in PAGE_KINDS}
+        detail = pages["detail"]
         for row in read_rows(table_file(run_dir, bronze.CRAWL_FAILURES.name)):
-            if row.get("kind") == "detail":
-                detail[row["url"]] = ("failed", row.get("outcome"))
-            elif row.get("kind") == "cover":
-                cover_failures.add(row["url"])
+            if row.get("kind") in PAGE_KINDS:
+                pages[row["kind"]][row["url"]] = ("failed", row.get("outcome"))
         for row in read_rows(table_file(run_dir, bronze.CRAWL_QUARANTINE.name)):
-            if row.get("kind") == "detail":
-                detail[row["url"]] = ("quarantined", None)
+            if row.get("kind") in PAGE_KINDS:
+                pages[row["kind"]][row["url"]] = ("quarantined", None)
         for row in read_rows(table_file(run_dir, bronze.PLAYLISTS.name)):
             detail[row["source_url"]] = ("parsed", None)
+        for row in read_rows(table_file(run_dir, bronze.SONGS_INFO.name)):
+            pages["song"][row["source_url"]] = ("parsed", None)
         covers: dict[int, str] = {row["plm_seq"]: row["status"]
                                   for row in read_rows(table_file(run_dir, bronze.COVERS.name))}
         by_status: dict[str, int] = {}
         for status in covers.values():
             by_status[status] = by_status.get(status, 0) + 1
         songs = {(r["plm_seq"], r["position"]) for r in read_rows(table_file(run_dir, bronze.PLAYLIST_SONGS.name))}
-        return {"detail": detail, "covers": by_status, "cover_failures": len(cover_failures), "songs": len(songs)}
+        return {"detail": detail, "song": pages["song"], "covers": by_status,
+                "songs": len(songs)}

@@ -1,7 +1,7 @@
 """Every URL pattern, CSS/XPath selector and regex the crawler uses on Genie markup.
 
 Genie changes its markup now and then; when it does, this is the one file to
-fix. Selectors follow ../shared/reference/genie_site.md (the markup public
+fix. Selectors follow docs/GENIE_MARKUP.md (the markup public
 crawlers of genie.co.kr read, 2016-2023). Nothing else in ``crawlers/`` may
 hard-code a class name, an attribute or a URL path of the site.
 """
@@ -121,6 +121,29 @@ POPULAR_COVER_LINKS = ".item_cover .cover"
 TAG_INDEX_LINKS = "a[href*='tags=']"
 TAG_PARAM = re.compile(r"[?&]tags=([^&#]+)")
 TAG_CODE = re.compile(r"^[A-Z]{2}\d{4}$")
+
+# --- song page (/detail/songInfo?xgnm=<songId>): title, artist, album and the genre item --
+SONG_INFO_PATH = "/detail/songInfo?xgnm={song_id}"
+SONG_INFO_URL_ID = re.compile(r"[?&]xgnm=(\d+)")
+SONG_ID = re.compile(r"^\d+$")  # song ids are numbers; anything else is never requested
+SONG_INFO_BLOCK = ("ul.info-data", ".info-data")
+SONG_INFO_ITEMS = "li"  # inside the block: <span class="attr"><img alt="장르/스타일"></span><span class="value">
+SONG_INFO_LABEL = "span.attr"  # the label is the alt of its icon, or its text
+SONG_INFO_LABEL_ICON = "img"
+ALT_ATTR = "alt"
+SONG_INFO_VALUE = "span.value"
+SONG_INFO_VALUE_LINK = "a"  # artist / album values link with fnViewArtist('<id>') / fnViewAlbumLayer('<id>')
+SONG_INFO_TITLE = ("div.info-zone h2.name", "h2.name")
+SONG_INFO_LABELS = {"아티스트": "artist", "앨범": "album", "장르/스타일": "genre", "장르": "genre"}
+# A song id with no song answers like a missing playlist: an error block and an alert.
+SONG_NOT_FOUND_TEXT = re.compile("존재하지 않는 곡|곡 정보가 없습니다|서비스 되지 않는 곡")
+
+
+def song_info_path(song_id: str) -> str:
+    if not SONG_ID.match(str(song_id)):
+        raise ValueError(f"not a Genie song id: {song_id!r}")
+    return SONG_INFO_PATH.format(song_id=song_id)
+
 
 # --- JSON song list (/playlist/mainSongList, /playlist/allSongList) -------------------
 JSON_RESULT = "Result"

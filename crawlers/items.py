@@ -35,6 +35,24 @@ class PlaylistPage:
 
 
 @dataclass
+class SongPage:
+    """A parsed song page (bronze.songs_info row); raw until NormalizePipeline types it."""
+
+    song: dict[str, Any]  # bronze.songs_info columns
+    http_status: int
+    body: bytes = field(repr=False)  # kept so that an invalid item can be quarantined with its page
+    attempt: int | None = None  # the song id's try number
+
+    @property
+    def song_id(self) -> Any:
+        return self.song.get("song_id")
+
+    @property
+    def url(self) -> str:
+        return self.song["source_url"]
+
+
+@dataclass
 class QuarantinedPage:
     """A fetched page that could not be read into a valid item (bronze.crawl_quarantine)."""
 
@@ -44,8 +62,9 @@ class QuarantinedPage:
     reason: str
     fetched_at: str
     body: bytes = field(repr=False, default=b"")
-    kind: str = "detail"  # detail | listing | json
-    attempt: int | None = None  # detail pages: the id's try number (crawlers.frontier)
+    kind: str = "detail"  # detail | listing | song | json
+    attempt: int | None = None  # detail and song pages: the id's try number (crawlers.frontier)
+    song_id: str | None = None  # song pages
 
 
 @dataclass
@@ -54,7 +73,7 @@ class FetchFailure:
 
     url: str
     plm_seq: int | None
-    kind: str  # detail | listing | cover | json
+    kind: str  # detail | listing | song | cover | json
     http_status: int | None
     reason: str
     retries: int
@@ -62,6 +81,7 @@ class FetchFailure:
     outcome: str = "error"  # error | not_found (an answer: the site has no such playlist) | not_fetched
     attempt: int | None = None  # detail pages: the id's try number (crawlers.frontier)
     outage: bool = False  # a sign that the site is down: counts toward the failure budget
+    song_id: str | None = None  # song pages
 
 
 # An answer with one of these says the page is not there (Genie's own error page answers 200).

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from crawlers import genie_selectors as sel
+from schemas.taxonomy import split_genres
 
 _SPACES = re.compile(r"\s+")
 
@@ -104,3 +105,11 @@ def normalize_page(playlist: dict[str, Any], songs: list[dict[str, Any]], run_ke
     playlist["content_hash"] = content_hash(
         playlist["title"], playlist["tags"], [s.get("song_id") or s.get("song_title") for s in songs]
     )
+
+
+def normalize_song_info(song: dict[str, Any], run_key: str) -> None:
+    """Type one parsed song page in place (bronze.songs_info): clean text, genres as a set."""
+    song["run_key"] = run_key
+    for column in ("song_id", "title", "artist_name", "artist_id", "album_title", "album_id", "genre_text"):
+        song[column] = clean_text(song.get(column))
+    song["genres"] = split_genres(song["genre_text"])

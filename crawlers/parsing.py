@@ -29,6 +29,10 @@ class PlaylistNotFound(PageError):
     """The site says the playlist does not exist (deleted, private, or a gap in the ids)."""
 
 
+class SongNotFound(PageError):
+    """The site says the song does not exist (or is not served)."""
+
+
 def html_root(page: Any):
     """An lxml root from a parsel Selector, a Scrapy response's selector, bytes or text."""
     if isinstance(page, (bytes, str)):
@@ -140,6 +144,52 @@ def parse_song_row(row, position: int) -> dict[str, Any]:
         "album_id": _first_id(album_link.get(sel.ONCLICK_ATTR)) if album_link is not None else None,
         "album_title": text_of(album_link),
         "album_art_url": art.get(sel.IMG_SRC_ATTR) if art is not None else None,
+    }
+
+
+def song_id_from_url(url: str) -> str | None:
+    match = sel.SONG_INFO_URL_ID.search(url)
+    return match.group(1) if match else None
+
+
+def parse_song_info(page: Any, url: str) -> dict[str, Any]:
+    """A song page -> bronze.songs_info columns as shown (genre_text raw; crawlers.normalize splits it).
+
+    The page must have its info block and a title; the genre item may be missing
+    (genre_text None: the page says nothing about a genre, which is an answer).
+    """
+    root = html_root(page)
+    block = _first(X.SONG_INFO_BLOCK(root))
+    if block is None:
+        if sel.SONG_NOT_FOUND_TEXT.search(text_of(root) or ""):
+            raise SongNotFound("not found: the site has no such song")
+        raise PageError(f"no song info block ({sel.SONG_INFO_BLOCK[-1]})")
+    title = text_of(_first(X.SONG_INFO_TITLE(root)))
+    if not title:
+        raise PageError(f"missing song title ({sel.SONG_INFO_TITLE[-1]})")
+    values: dict[str, Any] = {}
+    for item in X.SONG_INFO_ITEMS(block):
+        label_el = _first(X.SONG_INFO_LABEL(item))
+        if label_el is None:
+            continue
+        icon = _first(X.SONG_INFO_LABEL_ICON(label_el))
+        label = (icon.get(sel.ALT_ATTR) if icon is not None else None) or text_of(label_el) or ""
+        field = sel.SONG_INFO_LABELS.get(label.strip())
+        value = _first(X.SONG_INFO_VALUE(item))
+        if field and field not in values and value is not None:
+            values[field] = value
+    artist, album = values.get("artist"), values.get("album")
+    artist_link = _first(X.SONG_INFO_VALUE_LINK(artist)) if artist is not None else None
+    album_link = _first(X.SONG_INFO_VALUE_LINK(album)) if album is not None else None
+    return {
+        "song_id": song_id_from_url(url),
+        "title": title,
+        "artist_name": text_of(artist),
+        "artist_id": _first_id(artist_link.get(sel.ONCLICK_ATTR)) if artist_link is not None else None,
+        "album_title": text_of(album),
+        "album_id": _first_id(album_link.get(sel.ONCLICK_ATTR)) if album_link is not None else None,
+        "genre_text": text_of(values.get("genre")),
+        "source_url": url,
     }
 
 

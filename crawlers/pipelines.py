@@ -33,7 +33,7 @@ from scrapy.utils.job import job_dir
 
 from core import files
 from crawlers import normalize
-from crawlers.items import FetchFailure, PlaylistPage, QuarantinedPage, describe_failure
+from crawlers.items import FetchFailure, PlaylistPage, QuarantinedPage, SongPage, describe_failure
 from crawlers.output import RunWriter, home_relative, is_resuming
 from schemas import bronze
 
@@ -57,9 +57,10 @@ class NormalizePipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, PlaylistPage):
-            return item
-        normalize.normalize_page(item.playlist, item.songs, self.crawler.spider.run_key)
+        if isinstance(item, SongPage):
+            normalize.normalize_song_info(item.song, self.crawler.spider.run_key)
+        elif isinstance(item, PlaylistPage):
+            normalize.normalize_page(item.playlist, item.songs, self.crawler.spider.run_key)
         return item
 
 
@@ -101,8 +102,16 @@ class ValidatePipeline:
         # Cover fields are filled by CoverPipeline, after validation.
         self.playlist = RowValidator(bronze.PLAYLISTS.json_schema(exclude=COVER_FIELDS))
         self.song = RowValidator(bronze.PLAYLIST_SONGS.json_schema())
+        self.song_info = RowValidator(bronze.SONGS_INFO.json_schema())
 
     def process_item(self, item: Any) -> Any:
+        if isinstance(item, SongPage):
+            error = self.song_info.error(item.song)
+            if error is None:
+                return item
+            return QuarantinedPage(url=item.url, plm_seq=None, http_status=item.http_status,
+                                   reason=f"invalid song page {error}", fetched_at=item.song.get("fetched_at") or _utc_now(),
+                                   body=item.body, kind="song", attempt=item.attempt, song_id=item.song_id)
         if not isinstance(item, PlaylistPage):
             return item
         reason = self.check(item)
@@ -329,6 +338,9 @@ class RunWriterPipeline:
             if item.cover_failure is not None:
                 writer.write(bronze.CRAWL_FAILURES.name, _failure_row(run_key, item.cover_failure))
             self.crawler.stats.inc_value("genie/items_written")
+        elif isinstance(item, SongPage):
+            writer.write(bronze.SONGS_INFO.name, item.song)
+            self.crawler.stats.inc_value("genie/song_pages_written")
         elif isinstance(item, QuarantinedPage):
             raw_path = home_relative(writer.keep_raw(item.body)) if item.body else None
             writer.write(
@@ -337,6 +349,7 @@ class RunWriterPipeline:
                     "run_key": run_key,
                     "url": item.url,
                     "plm_seq": item.plm_seq,
+                    "song_id": item.song_id,
                     "kind": item.kind,
                     "http_status": item.http_status,
                     "reason": item.reason,
@@ -353,7 +366,7 @@ class RunWriterPipeline:
             raise TypeError(f"unexpected item {type(item).__name__}")
         writer.flush()  # a killed crawl leaves whole items behind
         # Nothing downstream needs the page body any more.
-        if isinstance(item, (PlaylistPage, QuarantinedPage)):
+        if isinstance(item, (PlaylistPage, SongPage, QuarantinedPage)):
             item.body = b""
         return item
 
@@ -363,6 +376,7 @@ def _failure_row(run_key: str, failure: FetchFailure) -> dict[str, Any]:
         "run_key": run_key,
         "url": failure.url,
         "plm_seq": failure.plm_seq,
+        "song_id": failure.song_id,
         "kind": failure.kind,
         "outcome": failure.outcome,
         "http_status": failure.http_status,

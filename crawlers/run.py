@@ -22,9 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core import files
 from core import settings as scenetune_settings
-from core.errors import ScenetuneError
+from core.errors import NotRetryable, ScenetuneError
 from core.runs import RunPartition
+from crawlers import genie_selectors as sel
 from crawlers.output import (
     LOG_FILE,
     existing_run_dirs,
@@ -49,6 +51,27 @@ class CrawlIncomplete(ScenetuneError):
 
     Its outcomes are in bronze; the message says what happened and how to go on.
     """
+
+
+class NotAGenieSite(CrawlIncomplete, NotRetryable):
+    """The site answered, but not as Genie does (its newest listing is missing or shows no playlist):
+    a wrong URL, which no retry fixes. An outage (refused, timeouts, 5xx) stays retryable."""
+
+
+# Answers that say the site is down or busy, not that it is another site.
+_OUTAGE_STATUSES = {408, 429, 500, 502, 503, 504, 522, 524}
+
+
+def answered_unlike_genie(run_dir: Path, base_url: str) -> bool:
+    """Did the newest listing come back as a page (quarantined: no ids) or an HTTP error that is no outage?"""
+    newest = base_url.rstrip("/") + sel.NEWEST_LISTING_PATH
+    for row in read_rows(table_file(run_dir, bronze.CRAWL_QUARANTINE.name)):
+        if row.get("kind") == "listing" and row["url"] == newest:
+            return True
+    for row in read_rows(table_file(run_dir, bronze.CRAWL_FAILURES.name)):
+        if row.get("kind") == "listing" and row["url"] == newest:
+            return row.get("http_status") is not None and row["http_status"] not in _OUTAGE_STATUSES
+    return False
 
 
 @dataclass(frozen=True)
@@ -140,17 +163,6 @@ def stop_crawl(proc: subprocess.Popen, grace_s: float = STOP_GRACE_S) -> int:
     return proc.wait()
 
 
-def _last_error(log_path: Path) -> str:
-    try:
-        lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return "no log"
-    for line in reversed(lines):
-        if "Error" in line or "ERROR" in line or "Traceback" in line:
-            return line.strip()[:300]
-    return (lines[-1].strip()[:300] if lines else "empty log")
-
-
 def finish_crawl(proc: subprocess.Popen, run_key: str, run_dir: Path, timeout_s: float | None = None) -> CrawlResult:
     log_path = run_dir / LOG_FILE
     try:
@@ -162,10 +174,10 @@ def finish_crawl(proc: subprocess.Popen, run_key: str, run_dir: Path, timeout_s:
         stop_crawl(proc)
         raise
     if returncode != 0:
-        raise CrawlError(f"crawl {run_key} exited with {returncode}: {_last_error(log_path)} (log {log_path})")
+        raise CrawlError(f"crawl {run_key} exited with {returncode}: {files.last_error_line(log_path)} (log {log_path})")
     rows = list(read_rows(table_file(run_dir, bronze.CRAWL_RUNS.name)))
     if not rows:
-        raise CrawlError(f"crawl {run_key} wrote no crawl_runs row: {_last_error(log_path)} (log {log_path})")
+        raise CrawlError(f"crawl {run_key} wrote no crawl_runs row: {files.last_error_line(log_path)} (log {log_path})")
     return CrawlResult(run_key=run_key, run_dir=run_dir, stats=rows[-1], log_path=log_path)
 
 
@@ -228,12 +240,19 @@ def crawl(
     state_path = None
     if has_history(state):
         state_path = write_state(state, scenetune_settings.load().crawl_state_dir / f"{partition.run_key}.json")
-    result = run_crawl(base_url, partition, state_path=state_path, jobdir=jobdir, max_playlists=max_playlists,
-                       extra_settings=extra_settings, timeout_s=timeout_s, full=full)
+    try:
+        result = run_crawl(base_url, partition, state_path=state_path, jobdir=jobdir, max_playlists=max_playlists,
+                           extra_settings=extra_settings, timeout_s=timeout_s, full=full)
+    finally:
+        if state_path is not None:  # derived from bronze, rebuilt by every run (a resumed one too)
+            state_path.unlink(missing_ok=True)
     versions = load_run(result.run_dir, partition.run_key)
     loaded = BronzeCrawl(partition.run_key, base_url, result.stats["mode"], result.stats, versions, result.log_path)
     if result.status != "finished":
-        raise CrawlIncomplete(incomplete_message(result.stats, base_url, partition.run_key, jobdir))
+        message = incomplete_message(result.stats, base_url, partition.run_key, jobdir)
+        if result.status == "failed" and answered_unlike_genie(result.run_dir, base_url):
+            raise NotAGenieSite(message)
+        raise CrawlIncomplete(message)
     return loaded
 
 

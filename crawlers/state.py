@@ -11,12 +11,18 @@ run being (re)done, so a retried run behaves like its first try):
 - ``max_plm_seq``: the highest id any earlier run has an outcome for; the id
   walk of the next run starts above it (everything below is resolved or in the
   frontier).
+- ``songs``: song pages (genres). ``resolved``: song ids an earlier run has an
+  answer for (a parsed page, or "no such song"); ``attempts``: unresolved ids
+  whose page failed or was quarantined, with the number of runs that tried;
+  ``pending``: song ids seen in playlists (bronze.playlist_songs) without an
+  answer yet, with how many song rows list them (the most listed are fetched first).
 
 It is handed to the spider as a JSON file (``-a state=PATH``):
 
     {"max_plm_seq": 1234, "max_attempts": 5, "source": "...",
      "playlists": {"17": {"song_count": 16, "tags": ["드라이브"], "content_hash": "..."}, ...},
-     "frontier": {"40": {"attempts": 1, "status": "due", "last_result": "error", ...}, ...}}
+     "frontier": {"40": {"attempts": 1, "status": "due", "last_result": "error", ...}, ...},
+     "songs": {"resolved": ["86040001", ...], "attempts": {"86040002": 1}, "pending": {"86040003": 12, ...}}}
 """
 
 from __future__ import annotations
@@ -34,7 +40,47 @@ STATE_COLUMNS = ("plm_seq", "song_count", "tags", "content_hash", "fetched_at", 
 
 
 def empty_state() -> dict[str, Any]:
-    return {"max_plm_seq": None, "playlists": {}, "frontier": {}, "max_attempts": None}
+    return {"max_plm_seq": None, "playlists": {}, "frontier": {}, "max_attempts": None, "songs": empty_songs()}
+
+
+def empty_songs() -> dict[str, Any]:
+    return {"resolved": [], "attempts": {}, "pending": {}}
+
+
+def song_history(exclude_run_key: str | None = None) -> dict[str, Any]:
+    """What earlier runs learned about song pages, and the song ids still waiting for one."""
+    import pyarrow.compute as pc
+
+    from warehouse import delta
+
+    def earlier(table, columns):
+        data = delta.read_or_empty(table, columns=columns)
+        if exclude_run_key is not None and data.num_rows:
+            data = data.filter(pc.not_equal(data["run_key"], exclude_run_key))
+        return data
+
+    resolved = set(earlier(bronze.SONGS_INFO, ("run_key", "song_id"))["song_id"].to_pylist())
+    attempts: dict[str, set[str]] = {}
+    for table in (bronze.CRAWL_FAILURES, bronze.CRAWL_QUARANTINE):
+        columns = ("run_key", "song_id", "kind", "outcome") if table is bronze.CRAWL_FAILURES else (
+            "run_key", "song_id", "kind")
+        for row in earlier(table, columns).to_pylist():
+            if row["kind"] != "song" or row["song_id"] is None:
+                continue
+            if row.get("outcome") == "not_found":
+                resolved.add(row["song_id"])
+            elif row.get("outcome") != "not_fetched":  # a page not fetched is no try
+                attempts.setdefault(row["song_id"], set()).add(row["run_key"])
+    listed = earlier(bronze.PLAYLIST_SONGS, ("run_key", "song_id"))["song_id"].drop_null()
+    counts = pc.value_counts(listed) if len(listed) else []
+    pending = {}
+    for entry in counts:
+        song_id = entry["values"].as_py()
+        if song_id not in resolved:
+            pending[song_id] = entry["counts"].as_py()
+    return {"resolved": sorted(resolved),
+            "attempts": {k: len(v) for k, v in sorted(attempts.items()) if k not in resolved},
+            "pending": dict(sorted(pending.items()))}
 
 
 def has_history(state: dict[str, Any]) -> bool:
@@ -92,6 +138,7 @@ def build_state(exclude_run_key: str | None = None, max_attempts: int | None = N
     found = frontier.build(outcomes, runs, max_attempts)
     state["frontier"] = {str(seq): entry.to_json() for seq, entry in found.entries.items()}
     state["max_plm_seq"] = found.high_water
+    state["songs"] = song_history(exclude_run_key)
     return state
 
 
@@ -113,5 +160,8 @@ def read_state(path: Path | str) -> dict[str, Any]:
     playlists = {int(k): v for k, v in (raw.get("playlists") or {}).items()}
     unresolved = {int(k): v for k, v in (raw.get("frontier") or {}).items()}
     max_seen = raw.get("max_plm_seq")
+    songs = raw.get("songs") or empty_songs()
     return {"max_plm_seq": int(max_seen) if max_seen is not None else None, "playlists": playlists,
-            "frontier": unresolved, "max_attempts": raw.get("max_attempts")}
+            "frontier": unresolved, "max_attempts": raw.get("max_attempts"),
+            "songs": {"resolved": set(songs.get("resolved") or ()), "attempts": dict(songs.get("attempts") or {}),
+                      "pending": dict(songs.get("pending") or {})}}

@@ -1,7 +1,7 @@
 """
 ### catalogue_refresh
 
-Refreshes the song catalogue from Genie playlists, once a week:
+Refreshes the song catalogue from Genie playlists, once a week (`SCENETUNE_REFRESH_SCHEDULE`):
 
 1. **preflight** – settings, Java, a writable `SCENETUNE_HOME`, a free demo-site
    port; derives the run's partition (`run_key`, `run_date`) once, from the
@@ -10,13 +10,27 @@ Refreshes the song catalogue from Genie playlists, once a week:
 2. **crawl** – Scrapy crawls new, changed and previously failed playlists (the
    embedded demo site unless `GENIE_BASE_URL` is set) into the run's bronze
    partitions; returns the bronze Delta versions it committed.
-3. **build_catalogue** – Spark reads exactly those bronze versions and builds
-   silver playlists and song rows, gold songs and tags; returns the Delta
-   version of each table it committed.
-4. **quality_gate** – audits exactly those versions against `schemas/` and
+3. **clean_covers** – Spark judges every playlist's cover (text, ad, Genie
+   template, duplicate or a scene: keep / crop / drop / unreadable, with its
+   reason and evidence) and keeps the cleaned images; covers judged before with
+   the same rules are not analysed again.
+4. **build_catalogue** – Spark reads exactly those bronze versions and cover
+   verdicts and builds silver playlists and song rows, gold songs
+   (deduplicated, with genres and tags by category), tags, artist aliases, song
+   lineage, tag co-occurrence and merges, song sentences and their embeddings;
+   returns the Delta version of each table it committed (or reused: when its
+   inputs and code are those of an earlier build; `force_build` rebuilds).
+5. **train_tag_head** – trains the image model's tag head on the cleaned covers
+   and the merged labels of their playlists; reports its held-out mAP.
+6. **quality_gate** – audits exactly those versions against `schemas/` and
    records the verdicts; a failing gate fails the run here.
-5. **publish** – copies exactly the audited versions into the DuckDB file,
+7. **publish** – copies exactly the audited versions into the DuckDB file,
    swapped in atomically. Nothing unaudited is ever published.
+8. **record_run** – after every other task, whatever its outcome: writes the
+   run's summary (state, time per stage, row counts, quality result, crawl
+   books, catalogue version, and a failure's one paragraph) to
+   `ops.pipeline_runs` (`scenetune runs`). A teardown: it leaves the run's
+   state to the stages, so a failed gate still fails the run.
 
 Every task writes the partition of this run's `run_key`, so a retry or a
 re-run replaces what it wrote before.
@@ -26,19 +40,31 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import dag, task
+from airflow.sdk import Param, dag, task, teardown
 
+from core.settings import refresh_schedule
 from scenetune.assets import BRONZE_CRAWL, CATALOGUE_AUDITED, CATALOGUE_DUCKDB
+
+
+def _summarise_failure(context) -> None:
+    """A failed task leaves one paragraph in its log and for the run's summary."""
+    from scenetune.run_summary import on_failure
+
+    on_failure(context)
 
 
 @dag(
     dag_id="catalogue_refresh",
-    schedule="@weekly",
+    schedule=refresh_schedule(),  # SCENETUNE_REFRESH_SCHEDULE, default @weekly
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,  # one writer of the Delta tables and the DuckDB file
-    default_args={"owner": "scenetune", "retries": 2, "retry_delay": timedelta(minutes=2)},
+    default_args={"owner": "scenetune", "retries": 2, "retry_delay": timedelta(minutes=2),
+                  "on_failure_callback": _summarise_failure},
     tags=["scenetune", "catalogue"],
+    params={"force_build": Param(False, type="boolean",
+                                 description="Clean the covers and rebuild even when the inputs and code are those "
+                                             "of an earlier run.")},
     doc_md=__doc__,
 )
 def catalogue_refresh():
@@ -64,18 +90,43 @@ def catalogue_refresh():
         return {"bronze_versions": crawled.bronze_versions, "stats": crawled.stats}
 
     @task
-    def build_catalogue(run: dict, crawled: dict) -> dict:
+    def clean_covers(run: dict, crawled: dict, **context) -> dict:
+        from scenetune.fail_fast import fail_fast
+        from spark_jobs.clean_covers import clean_covers
+
+        with fail_fast():
+            return clean_covers(run["run_key"], crawled["bronze_versions"], force=context["params"]["force_build"])
+
+    @task
+    def build_catalogue(run: dict, crawled: dict, cleaned: dict, **context) -> dict:
+        from scenetune.fail_fast import fail_fast
         from spark_jobs.build_catalogue import build
 
-        return build(run["run_key"], crawled["bronze_versions"])
+        with fail_fast():
+            return build(run["run_key"], {**crawled["bronze_versions"], **cleaned},
+                         force=context["params"]["force_build"])
+
+    @task
+    def train_tag_head(run: dict, crawled: dict, cleaned: dict, built: dict) -> dict:
+        from scenetune.fail_fast import fail_fast
+        from scoring.labels import from_gold_tag_map
+        from scoring.tag_head import NoTrainingData, train_tag_head
+
+        with fail_fast():
+            try:
+                trained = train_tag_head(run["run_key"], {**crawled["bronze_versions"], **cleaned, **built},
+                                         label_map=from_gold_tag_map(built["gold.tag_map"]))
+            except NoTrainingData as err:  # a catalogue too small to learn from: scoring keeps the previous head
+                return {"model_version": None, "not_trained": str(err)}
+        return {k: trained[k] for k in ("model_version", "train_images", "heldout_images", "heldout_map", "prior_map")}
 
     @task(outlets=[CATALOGUE_AUDITED])
-    def quality_gate(run: dict, crawled: dict, built: dict) -> dict:
+    def quality_gate(run: dict, crawled: dict, cleaned: dict, built: dict, trained: dict) -> dict:
         from quality.checks import gate
         from scenetune.fail_fast import fail_fast
         from warehouse.publish import bronze_published
 
-        versions = {**built, **bronze_published(crawled["bronze_versions"])}
+        versions = {**built, **cleaned, **bronze_published(crawled["bronze_versions"])}
         with fail_fast():
             gate(run["run_key"], versions)
         return versions
@@ -89,10 +140,22 @@ def catalogue_refresh():
             published = publish(run["run_key"], audited)
         return {"path": str(published.path), "versions": published.versions, "rows": published.rows}
 
+    @teardown
+    def record_run(**context) -> dict:
+        from scenetune.fail_fast import fail_fast
+        from scenetune.run_summary import record_run
+
+        with fail_fast():  # a run failed by a wrong setting cannot be recorded either: no retries
+            return record_run(context)
+
     run = preflight()
     crawled = crawl(run)
-    built = build_catalogue(run, crawled)
-    publish(run, quality_gate(run, crawled, built))
+    cleaned = clean_covers(run, crawled)
+    built = build_catalogue(run, crawled, cleaned)
+    trained = train_tag_head(run, crawled, cleaned, built)
+    audited = quality_gate(run, crawled, cleaned, built, trained)
+    published = publish(run, audited)
+    [run, crawled, cleaned, built, trained, audited, published] >> record_run()
 
 
 catalogue_refresh()

@@ -23,13 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
+from core.errors import ConfigurationError
+
 SHIPPED_DIR = Path(__file__).resolve().parent / "data"
 SHIPPED_SONGS = SHIPPED_DIR / "songs.csv.gz"
 SHIPPED_TAG_COUNTS = SHIPPED_DIR / "melon_tag_counts.csv.gz"
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "spark_jobs" / "covers" / "templates"
 
 
-class ReferenceMissing(RuntimeError):
+class ReferenceMissing(ConfigurationError):
     """The shared reference folder (or a file in it) is not where settings say."""
 
 
@@ -37,10 +39,7 @@ def override_dir() -> Path | None:
     """``SCENETUNE_REFERENCE_DIR`` when set (source layout), else None (the shipped data)."""
     from core import settings
 
-    path = settings.load().reference_dir
-    if path is not None and not path.is_dir():
-        raise ReferenceMissing(f"SCENETUNE_REFERENCE_DIR={path} is not a folder (unset it to use the shipped data)")
-    return path
+    return settings.load().reference_dir  # a folder that does not exist fails in settings
 
 
 def _open_csv(path: Path, columns: tuple[str, ...] | None = None) -> list[dict[str, str]]:

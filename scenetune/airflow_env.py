@@ -22,8 +22,9 @@ from core.errors import ScenetuneError
 DAGS_FOLDER = settings.REPO_ROOT / "dags"
 AIRFLOW_CFG = """\
 # scenetune configures Airflow through AIRFLOW__* environment variables
-# (scenetune/airflow_env.py), so that nothing here pins a path of this machine.
-# Settings written here win over those defaults; environment variables win over both.
+# (scenetune/airflow_env.py sets its defaults there), so that nothing here pins a
+# path of this machine. To change a setting, export its AIRFLOW__SECTION__KEY
+# variable: environment variables win over anything written in this file.
 """
 
 
@@ -96,7 +97,8 @@ class DagRunResult:
         return self.state == "success"
 
 
-def dags_test(dag_id: str, logical_date: str, extra_env: dict[str, str] | None = None) -> DagRunResult:
+def dags_test(dag_id: str, logical_date: str, extra_env: dict[str, str] | None = None,
+              conf: dict | None = None) -> DagRunResult:
     """Run one DAG run (``airflow dags test``); success is the DagRun's final state in Airflow.
 
     Raises with the failing task and its last error line when the run did not succeed.
@@ -108,15 +110,15 @@ def dags_test(dag_id: str, logical_date: str, extra_env: dict[str, str] | None =
     summary_path = log_path.with_suffix(".json")
     summary_path.unlink(missing_ok=True)
     env["SCENETUNE_DAGRUN_SUMMARY"] = str(summary_path)
-    _airflow_runner([dag_id, logical_date], env, log_path)
+    _airflow_runner([dag_id, logical_date, *([json.dumps(conf)] if conf else [])], env, log_path)
     if not summary_path.exists():
-        raise ScenetuneError(f"DAG {dag_id} did not run: {_last_error(log_path)}; full log: {log_path}")
+        raise ScenetuneError(f"DAG {dag_id} did not run: {files.last_error_line(log_path)}; full log: {log_path}")
     raw = json.loads(summary_path.read_text())
     result = DagRunResult(dag_id, raw["run_id"], raw["state"], [TaskRun(**t) for t in raw["tasks"]], log_path)
     if not result.succeeded:
         failed = [t.task_id for t in result.tasks if t.state not in ("success", "skipped")]
         raise ScenetuneError(
-            f"DAG {dag_id} {result.state} at {', '.join(failed) or 'no task'}: {_last_error(log_path)}; full log: {log_path}"
+            f"DAG {dag_id} {result.state} at {', '.join(failed) or 'no task'}: {files.last_error_line(log_path)}; full log: {log_path}"
         )
     return result
 
@@ -126,15 +128,3 @@ def _airflow_runner(args: list[str], env: dict[str, str], log_path: Path) -> Non
     with log_path.open("w") as log:
         subprocess.run([sys.executable, "-m", "scenetune.dag_runner", *args], env=env,
                        stdout=log, stderr=subprocess.STDOUT, text=True)
-
-
-def _last_error(log_path: Path) -> str:
-    """The last line of the log that names an error (for a one-line message; the log has the rest)."""
-    try:
-        lines = log_path.read_text(errors="replace").splitlines()
-    except OSError:
-        return "no log"
-    for line in reversed(lines):
-        if any(word in line for word in ("Error", "error", "Exception")) and "Traceback" not in line:
-            return line.strip()[:300]
-    return lines[-1].strip()[:300] if lines else "empty log"

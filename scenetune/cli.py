@@ -7,6 +7,7 @@ import os
 import sys
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 import click
 
@@ -18,6 +19,17 @@ SELECT s.title, s.artist, s.playlist_count, list_slice(s.tags, 1, 4) AS top_tags
 FROM songs s
 ORDER BY s.playlist_count DESC, s.song_key
 LIMIT 10
+""".strip()
+GENRE_SQL = """
+SELECT genre_source, count(*) AS songs, sum(row_count) AS song_rows,
+       (SELECT songs_parsed FROM crawl_runs ORDER BY run_key DESC LIMIT 1) AS song_pages_this_run,
+       (SELECT songs_pending FROM crawl_runs ORDER BY run_key DESC LIMIT 1) AS song_ids_pending
+FROM songs GROUP BY genre_source ORDER BY songs DESC
+""".strip()
+# What cover cleaning found: which covers train the image model (keep, crop) and which do not, and why.
+COVERS_SQL = """
+SELECT verdict, coalesce(cover_kind, '-') AS kind, count(*) AS playlists, any_value(reason) AS for_example
+FROM cover_quality GROUP BY ALL ORDER BY playlists DESC
 """.strip()
 
 
@@ -38,11 +50,35 @@ def _logical_date(value: str | None) -> str:
     return value or datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
-def _run_refresh(logical_date: str | None):
+def _run_refresh(logical_date: str | None, force_build: bool = False):
     from scenetune import airflow_env, preflight
 
     preflight.before_refresh()
-    return airflow_env.dags_test("catalogue_refresh", _logical_date(logical_date))
+    conf = {"force_build": True} if force_build else None
+    return airflow_env.dags_test("catalogue_refresh", _logical_date(logical_date), conf=conf)
+
+
+def _tag_head_summary() -> str:
+    """The image model's tag head the latest refresh trained, and how well it ranks held-out covers."""
+    from schemas.scoring import TAG_MODELS
+    from warehouse import delta
+
+    rows = delta.read_or_empty(TAG_MODELS).to_pylist()
+    if not rows:
+        return "Tag head: not trained yet (too few covers with labelled playlists)"
+    head = max(rows, key=lambda r: r["run_key"])
+    measured = (f"held-out mAP {head['heldout_map']:.3f} vs {head['prior_map']:.3f} for a constant scorer"
+                if head["heldout_map"] is not None else "no held-out image to measure it on")
+    return (f"Tag head {head['model_version']}: {len(head['labels'])} labels, trained on {head['train_images']} "
+            f"cleaned covers; {measured}")
+
+
+def _build_reports(logical_date: str) -> dict[str, Path]:
+    """Figures the catalogue build of the run for ``logical_date`` drew (or the earlier build it reused)."""
+    from core.runs import RunPartition
+    from spark_jobs.build_catalogue import reports
+
+    return reports(RunPartition.at(datetime.fromisoformat(logical_date)).run_key)
 
 
 def _stage_times(result) -> str:
@@ -60,6 +96,7 @@ def demo(logical_date: str | None) -> None:
     click.echo("Running DAG catalogue_refresh through Airflow on the "
                f"{'site ' + s.genie_base_url if s.genie_base_url else s.demo_scale + '-scale demo site'} ...")
     started = time.monotonic()
+    logical_date = _logical_date(logical_date)
     result = _run_refresh(logical_date)
     click.echo(f"DAG run {result.run_id} succeeded in {time.monotonic() - started:.0f}s (log: {result.log_path})")
     click.echo(f"Warehouse: {s.duckdb_path}  (Delta tables under {s.delta_dir})")
@@ -71,10 +108,24 @@ def demo(logical_date: str | None) -> None:
     click.echo("")
     click.echo(run_sql("SELECT table_name, source, delta_version, row_count FROM catalogue_build ORDER BY table_name").format())
     click.echo("")
+    # Song pages are bounded per run: the rest of the songs take their playlists' genre tags until fetched.
+    click.echo(run_sql(GENRE_SQL).format())
+    click.echo("")
+    click.echo(run_sql(COVERS_SQL).format())
+    click.echo(_tag_head_summary())
+    for figure, path in _build_reports(logical_date).items():
+        click.echo(f"{figure.replace('_', ' ').capitalize()}: {path}")
+    click.echo("")
     click.echo(f"$ scenetune sql \"{' '.join(SAMPLE_SQL.split())}\"")
     click.echo(run_sql(SAMPLE_SQL).format())
     click.echo("")
     click.echo(f"Time per stage: {_stage_times(result)}")
+    from scenetune import run_summary
+
+    last_run = run_summary.last("catalogue_refresh")
+    if last_run is not None:
+        click.echo("")
+        click.echo(run_summary.describe(last_run))
 
 
 @cli.command()
@@ -92,6 +143,8 @@ def crawl(base_url: str | None, run_key: str | None, full: bool, max_playlists: 
     from scenetune.site import genie_site
 
     preflight.require_writable_home(settings.load().home)
+    if base_url:
+        settings.check_site_url(base_url, "--base-url")
     partition = RunPartition.parse(run_key) if run_key else RunPartition.at(datetime.now(timezone.utc))
     with genie_site(base_url) as url:
         crawled = crawl_to_bronze(partition, url, full=full, max_playlists=max_playlists, jobdir=jobdir)
@@ -101,10 +154,43 @@ def crawl(base_url: str | None, run_key: str | None, full: bool, max_playlists: 
 
 @cli.command()
 @click.option("--logical-date", default=None, help="Logical date of the run (ISO); default: now.")
-def refresh(logical_date: str | None) -> None:
+@click.option("--force-build", is_flag=True,
+              help="Rebuild the catalogue even when nothing was crawled that changes it.")
+def refresh(logical_date: str | None, force_build: bool) -> None:
     """Run the catalogue_refresh DAG once through Airflow (crawl, build, gate, publish)."""
-    result = _run_refresh(logical_date)
+    result = _run_refresh(logical_date, force_build)
     click.echo(f"catalogue_refresh {result.run_id}: success ({_stage_times(result)}; log: {result.log_path})")
+
+
+@cli.command()
+@click.option("--dag", "dag_id", default=None, help="Only runs of this DAG (e.g. catalogue_refresh).")
+@click.option("--limit", default=20, show_default=True, help="How many runs, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run rows as JSON.")
+def runs(dag_id: str | None, limit: int, as_json: bool) -> None:
+    """List recorded DAG runs (ops.pipeline_runs), newest first: state, time, slowest stage, quality, version."""
+    from scenetune import run_summary
+    from warehouse.query import Result
+
+    rows = run_summary.runs(dag_id, limit)
+    if as_json:
+        _echo_json(rows)
+        return
+    if not rows:
+        click.echo("no runs recorded yet: run `scenetune refresh` (or `make demo`)")
+        return
+
+    def slowest(row: dict) -> str:
+        stages = row["stage_durations"]
+        name = max(stages, key=stages.get) if stages else None
+        return f"{name} {stages[name]:.0f}s" if name else "-"
+
+    table = [(r["dag_id"], r["run_key"], r["state"] + (f" at {r['failed_stage']}" if r["failed_stage"] else ""),
+              f"{r['duration_s']:.0f}" if r["duration_s"] is not None else "-", slowest(r),
+              r["row_counts"].get("gold.songs"), run_summary.quality_text(r),
+              f"{r['catalogue_version']} {r['catalogue_status']}" if r["catalogue_version"] is not None else "-")
+             for r in rows]
+    click.echo(Result(["dag", "run", "state", "seconds", "slowest stage", "songs", "quality", "catalogue"],
+                      table).format())
 
 
 @cli.command()
@@ -116,8 +202,10 @@ def refresh(logical_date: str | None) -> None:
               help="table (default: the first --max-rows rows), json (JSON lines) or csv: these two print every row.")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--max-rows", type=int, default=50, show_default=True, help="Rows shown by --format table.")
+@click.option("--version", "catalogue_version", type=int, default=None, metavar="N",
+              help="Query catalogue version N (the Delta versions it pinned) instead of the live one.")
 def sql(query: str | None, query_file: str | None, params: tuple[str, ...], output_format: str | None,
-        as_json: bool, max_rows: int) -> None:
+        as_json: bool, max_rows: int, catalogue_version: int | None) -> None:
     """Query the published DuckDB warehouse (read-only).
 
     QUERY is one read statement (SELECT, SHOW, DESCRIBE, SUMMARIZE, EXPLAIN SELECT),
@@ -131,13 +219,71 @@ def sql(query: str | None, query_file: str | None, params: tuple[str, ...], outp
     text = warehouse_query.read_query(query, query_file, sys.stdin.buffer)
     bound = warehouse_query.parse_params(params)
     if as_json or output_format in warehouse_query.EXPORT_FORMATS:
-        warehouse_query.export(text, bound, "json" if as_json else output_format, sys.stdout)
+        warehouse_query.export(text, bound, "json" if as_json else output_format, sys.stdout,
+                               version=catalogue_version)
     else:
-        click.echo(warehouse_query.run_sql(text, bound, max_rows=max_rows).format())
+        click.echo(warehouse_query.run_sql(text, bound, max_rows=max_rows, version=catalogue_version).format())
 
 
-@cli.command()
-def versions() -> None:
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the version rows as JSON.")
+@click.pass_context
+def versions(ctx: click.Context, as_json: bool) -> None:
+    """List the catalogue versions (published, rejected, rolled back), newest first; `versions diff A B`
+    says what changed between two; `versions tables` lists each table's recent Delta versions."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from warehouse import versions as catalogue_versions
+    from warehouse.query import Result
+
+    rows = catalogue_versions.all_versions()
+    if as_json:
+        _echo_json(rows)
+        return
+    if not rows:
+        click.echo("no catalogue versions yet: run `scenetune refresh` (or `make demo`)")
+        return
+    live = catalogue_versions.live()
+    table = [(f"{r['version']}{' (live)' if live and r['version'] == live['version'] else ''}", r["status"]
+              + (f" to {r['rolled_back_to']}" if r["rolled_back_to"] else ""),
+              r["created_at"].isoformat(timespec="seconds"), r["run_key"], r["row_counts"].get("gold.songs"),
+              r["row_counts"].get("silver.playlists"),
+              "passed" if r["quality_passed"] else f"{len(r['quality_failures'])} failed: {r['quality_failures'][0]}",
+              r["code_version"]) for r in reversed(rows)]
+    click.echo(Result(["version", "status", "created", "run", "songs", "playlists", "quality", "code"], table).format())
+
+
+@versions.command("diff")
+@click.argument("a", type=int)
+@click.argument("b", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
+def versions_diff(a: int, b: int, as_json: bool) -> None:
+    """What changed from catalogue version A to B: songs, playlists, tag map (read from their pinned Delta versions)."""
+    from warehouse import versions as catalogue_versions
+
+    report = catalogue_versions.diff(a, b)
+    if as_json:
+        _echo_json(report)
+        return
+    click.echo(f"catalogue version {a} -> {b}")
+    click.echo(f"tables changed: {', '.join(report['tables_changed']) or 'none'}")
+    if "songs" in report:
+        s = report["songs"]
+        click.echo(f"songs: +{s['added']} -{s['removed']}"
+                   + (f"  added e.g. {', '.join(s['added_examples'])}" if s["added_examples"] else "")
+                   + (f"  removed e.g. {', '.join(s['removed_examples'])}" if s["removed_examples"] else ""))
+    if "playlists" in report:
+        p = report["playlists"]
+        click.echo(f"playlists: +{p['added']} -{p['removed']} changed {p['changed']}"
+                   + (f" (e.g. {', '.join(map(str, p['changed_examples']))})" if p["changed_examples"] else ""))
+    if "tag_map" in report:
+        t = report["tag_map"]
+        click.echo(f"tag map: {t['changed']} tag(s) relabelled"
+                   + "".join(f"\n  {e['tag']}: {e['from']} -> {e['to']}" for e in t["examples"]))
+
+
+@versions.command("tables")
+def versions_tables() -> None:
     """List the Delta versions of each table (newest first) and what each run's gate said of them."""
     from deltalake import DeltaTable
 
@@ -158,8 +304,42 @@ def versions() -> None:
 
 
 @cli.command()
-def status() -> None:
-    """Show prerequisites, where data lives, the last crawl runs."""
+@click.argument("version", type=int)
+def rollback(version: int) -> None:
+    """Publish catalogue VERSION again, atomically, as a new version (history is never rewritten)."""
+    from warehouse.publish import rollback as publish_again
+
+    published = publish_again(version)
+    click.echo(f"catalogue version {published.catalogue_version} is live: version {version} rolled back "
+               f"({published.rows.get('songs', 0)} songs) -> {published.path}")
+
+
+@cli.command()
+@click.option("--keep", type=int, default=None, metavar="N",
+              help="Catalogue versions to keep readable (default: SCENETUNE_KEEP_VERSIONS).")
+@click.option("--dry-run", is_flag=True, help="Say what would be deleted; delete nothing.")
+def maintenance(keep: int | None, dry_run: bool) -> None:
+    """Retention: keep the last N catalogue versions readable, vacuum the Delta files none of them reads."""
+    from warehouse import maintenance as warehouse_maintenance
+
+    if keep is not None and keep < 1:
+        raise ScenetuneError(f"--keep must be 1 or more, got {keep}")
+    done = warehouse_maintenance.apply(keep=keep, dry_run=dry_run)
+    kept = ", ".join(map(str, done.kept_versions)) or "none"
+    dropped = ", ".join(map(str, done.dropped_versions)) or "none"
+    files = sum(done.deleted_files.values())
+    click.echo(f"catalogue versions kept readable: {kept}; no longer kept: {dropped}")
+    click.echo(f"{'would delete' if dry_run else 'deleted'} {files} Delta data file(s) in "
+               f"{sum(1 for n in done.deleted_files.values() if n)} table(s)")
+
+
+@cli.command()
+@click.argument("submission", required=False)
+def status(submission: str | None) -> None:
+    """Show prerequisites, where data lives, the last crawl runs; or, given SUBMISSION, its progress."""
+    if submission:
+        _submission_status(submission)
+        return
     from scenetune import preflight
     from warehouse.query import run_sql
 
@@ -179,16 +359,228 @@ def status() -> None:
     ).format())
 
 
-def _later(issue: str):
-    def command() -> None:
-        raise ScenetuneError(f"not available yet: arrives with {issue} (see the README)")
+def _submission_status(given: str) -> None:
+    from scoring import results as scoring_results
 
-    return command
+    progress = scoring_results.status(scoring_results.resolve_submission(given))
+    counts = progress["counts"]
+    click.echo(f"submission {progress['submission_id']}"
+               + (f" by {progress['submitter']}" if progress["submitter"] else "")
+               + (f" (genres {', '.join(progress['genres'])})" if progress["genres"] else ""))
+    click.echo(f"files      {progress['files']}: " + ", ".join(f"{n} {k}" for k, n in counts.items() if n))
+    state = "finished" if progress["finished"] else "waiting for `scenetune score` or the nightly run"
+    click.echo(f"progress   {progress['done']}/{progress['to_score']} images have a verdict ({state})")
+    if progress["models"]:
+        click.echo(f"model      {', '.join(progress['models'])}")
+    for file_name, verdict, reason in progress["problems"]:
+        click.echo(f"  {verdict:<9}{file_name}: {reason}")
 
 
-cli.command("submit", help="Queue a folder of images for the nightly scoring run. (not yet)")(_later("bulk image scoring"))
-cli.command("score", help="Score queued image uploads now. (not yet)")(_later("bulk image scoring"))
-cli.command("evaluate", help="Precision@K and coverage of the recommenders. (not yet)")(_later("bulk image scoring"))
+def _split_genres(value: str | None) -> list[str]:
+    return [g for g in (value or "").split(",") if g.strip()]
+
+
+@cli.command()
+@click.argument("path", type=click.Path(file_okay=False, path_type=str))
+@click.option("--genres", default=None, metavar="G1,G2", help="1-3 Genie genres for the songs, e.g. 발라드,POP.")
+@click.option("--submitter", default=None, help="Who submits (kept with every upload).")
+@click.option("--captions", "captions_file", default=None, type=click.Path(dir_okay=False, path_type=str),
+              help="CSV of file,text: a caption per image (default: captions.csv in PATH, or sidecar .txt files).")
+def submit(path: str, genres: str | None, submitter: str | None, captions_file: str | None) -> None:
+    """Queue the images of a folder (recursively) for scoring; prints the submission id and counts."""
+    from core.runs import RunPartition
+    from scoring.uploads import submit as submit_folder
+
+    # The submission is named by the moment it is made (what a DAG run's logical date is to a run).
+    made = submit_folder(path, moment=RunPartition.at(datetime.now(timezone.utc)), genres=_split_genres(genres),
+                         submitter=submitter, captions_file=captions_file)
+    counts = made.counts
+    click.echo(f"submission {made.submission_id}: {counts['queued']} queued, {counts['duplicate']} duplicate, "
+               f"{counts['rejected']} rejected")
+    for file_name, original in made.duplicates:
+        click.echo(f"  duplicate {file_name}: same as {original}")
+    for file_name, reason in made.rejected:
+        click.echo(f"  rejected  {file_name}: {reason}")
+    for note in made.notes:
+        click.echo(f"  note      {note}")
+    click.echo(f"next: `scenetune score` (or wait for the nightly run), then `scenetune status {made.submission_id}`")
+
+
+@cli.command()
+@click.option("--run-key", default=None, help="Key of this scoring run, YYYYMMDDTHHMMSSZ (default: now, UTC).")
+def score(run_key: str | None) -> None:
+    """Score every queued upload now (the nightly score_uploads run does the same), with a progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from core.runs import RunPartition
+    from scoring.score_uploads import score as score_queue
+
+    partition = RunPartition.parse(run_key) if run_key else RunPartition.at(datetime.now(timezone.utc))
+    columns = (TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TextColumn("images"), TimeElapsedColumn())
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task("score", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        books = score_queue(partition.run_key, progress=progress)
+    if not books["claimed"]:
+        click.echo("nothing queued to score")
+        return
+    click.echo(f"scoring run {books['run_key']} with {books['model_version']}: {books['scored']} scored, "
+               f"{books['failed'] + books['poisoned']} failed, {books['recovered']} recovered from an earlier run, "
+               f"{books['duplicates_resolved']} duplicates resolved ({books['duration_s']:.1f}s)")
+    if books["recommendations"]:
+        click.echo(f"songs: {books['recommendations']} recommendations from catalogue {books['catalogue_version']}")
+    else:
+        click.echo("songs: none recommended (no photo scored, or no catalogue yet: `scenetune refresh`)")
+
+
+@cli.command()
+@click.argument("submission")
+@click.option("--format", "output_format", type=click.Choice(["csv", "json", "html"]), default="csv", show_default=True,
+              help="csv: a line per file; json: everything; html: a gallery of photo cards, images embedded.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=str), default=None,
+              help="Write to this file (default: standard output).")
+@click.option("--recommender", type=click.Choice(["both", "mpic_embedding", "imgenie_covers"]), default="both",
+              show_default=True, help="Whose songs to show: MPIC's (tag meaning) or IMGenie's (similar covers).")
+def results(submission: str, output_format: str, out_path: str | None, recommender: str) -> None:
+    """Export what a submission's photos were tagged with and the songs chosen for them."""
+    from core import files
+    from scoring import results as scoring_results
+
+    submission_id = scoring_results.resolve_submission(submission)
+    rows = scoring_results.results(submission_id, recommenders=None if recommender == "both" else (recommender,))
+    writer = {"csv": scoring_results.write_csv, "json": scoring_results.write_json,
+              "html": lambda r, out: scoring_results.write_html(submission_id, r, out)}[output_format]
+    if out_path is None:
+        writer(rows, sys.stdout)
+        return
+    import io
+
+    buffer = io.StringIO()
+    writer(rows, buffer)
+    files.write_text(out_path, buffer.getvalue())
+    click.echo(f"wrote {out_path} ({len(rows)} files of submission {submission_id})", err=True)
+
+
+@cli.group()
+def evaluate() -> None:
+    """Measure the catalogue and the models against a ground truth (the demo site's, or a file)."""
+
+
+@evaluate.command("catalogue")
+@click.option("--ground-truth", "ground_truth_path", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="Ground-truth JSON (python -m demo_site ground-truth --scale S --seed N --out FILE); "
+                   "default: generated for --scale and --seed.")
+@click.option("--scale", default=None, help="Demo-site scale of the crawled catalogue (default: SCENETUNE_DEMO_SCALE).")
+@click.option("--seed", type=int, default=None, help="Demo-site seed (default: SCENETUNE_DEMO_SEED).")
+def evaluate_catalogue(ground_truth_path: str | None, scale: str | None, seed: int | None) -> None:
+    """Pair precision and recall of the published catalogue's songs, over rows and over spellings."""
+    from quality.catalogue_eval import evaluate_published, load_ground_truth
+
+    if ground_truth_path:
+        truth = load_ground_truth(ground_truth_path)
+    else:
+        from scenetune.site import demo_ground_truth
+
+        s = settings.load()
+        truth = demo_ground_truth(scale or s.demo_scale, s.demo_seed if seed is None else seed)
+    _echo_json(evaluate_published(truth))
+
+
+@evaluate.command("covers")
+@click.option("--ground-truth", "ground_truth_path", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="Ground-truth JSON (python -m demo_site ground-truth --scale S --seed N --out FILE); "
+                   "default: generated for --scale and --seed.")
+@click.option("--scale", default=None, help="Demo-site scale (default: SCENETUNE_DEMO_SCALE); crawled first when "
+                                            "SCENETUNE_HOME holds no crawl yet.")
+@click.option("--seed", type=int, default=None, help="Demo-site seed (default: SCENETUNE_DEMO_SEED).")
+@click.option("--png", "png_path", type=click.Path(dir_okay=False), default=None,
+              help="Where to save the confusion matrix (default: SCENETUNE_HOME/evaluations/covers-<scale>.png).")
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON instead of a table.")
+def evaluate_covers(ground_truth_path: str | None, scale: str | None, seed: int | None, png_path: str | None,
+                    as_json: bool) -> None:
+    """Precision and recall per cover kind, macro F1 and crop IoU of the cover verdicts; a confusion matrix PNG.
+
+    Judges the covers of the latest crawl in SCENETUNE_HOME (cleaning them first; a no-op when nothing
+    changed). On a home without a crawl it crawls the embedded demo site at --scale first.
+    """
+    from core.runs import RunPartition
+    from crawlers.run import crawl as crawl_to_bronze
+    from scenetune import preflight
+    from scenetune.site import demo_ground_truth, genie_site
+    from schemas import bronze, silver
+    from spark_jobs.clean_covers import clean_covers
+    from spark_jobs.covers import evaluate as cover_eval
+    from warehouse import delta
+
+    s = settings.load()
+    scale = scale or s.demo_scale
+    seed = s.demo_seed if seed is None else seed
+    if scale not in settings.DEMO_SCALES:
+        raise ScenetuneError(f"--scale must be one of {', '.join(settings.DEMO_SCALES)}, got {scale!r}")
+    runs = delta.read_or_empty(bronze.CRAWL_RUNS, columns=("run_key",)).column("run_key").to_pylist()
+    if not runs:
+        if s.genie_base_url and not ground_truth_path:
+            raise ScenetuneError("no crawl in SCENETUNE_HOME and GENIE_BASE_URL is set: the ground truth is the demo "
+                                 "site's; unset GENIE_BASE_URL or give --ground-truth")
+        preflight.require_writable_home(s.home)
+        partition = RunPartition.at(datetime.now(timezone.utc))
+        click.echo(f"No crawl in {s.home}: crawling the embedded demo site ({scale} scale) ...", err=True)
+        with genie_site(None, scale=scale) as url:
+            crawl_to_bronze(partition, url)
+        runs = [partition.run_key]
+    run_key = max(runs)
+    click.echo(f"Cleaning the covers of run {run_key} ...", err=True)
+    version = clean_covers(run_key)[silver.COVER_QUALITY.qualified_name]
+    rows = delta.read(silver.COVER_QUALITY, version=version).to_pylist()
+    truth = ground_truth_path or demo_ground_truth(scale, seed)
+    result = cover_eval.evaluate(rows, truth)
+    if result.missing_truth > 0.01 * max(len(rows), 1):
+        raise ScenetuneError(f"{result.missing_truth} of {len(rows)} playlists in SCENETUNE_HOME are not in the ground "
+                             f"truth of the {scale}-scale demo site (seed {seed}): give the --scale/--seed it was "
+                             "crawled at, or use a fresh SCENETUNE_HOME")
+    png = Path(png_path) if png_path else s.home / "evaluations" / f"covers-{scale}.png"
+    cover_eval.confusion_png(result, png, title=f"covers, {scale} scale")
+    if as_json:
+        _echo_json({**result.summary(), "png": str(png), "delta_version": version})
+    else:
+        click.echo(result.table())
+        click.echo(f"confusion matrix: {png}")
+
+
+@evaluate.command("scoring")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="Where to write the HTML report (default: SCENETUNE_HOME/evaluations/scoring-<model>.html).")
+@click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
+def evaluate_scoring(out_path: str | None, as_json: bool) -> None:
+    """Precision@K, coverage, genre constraint, diversity and popularity bias of both recommenders on held-out
+    covers, and scikit-image's photos with their tags and songs: an HTML report with plots."""
+    from scoring import evaluate as scoring_eval
+    from scoring.models import current_spec
+
+    s = settings.load()
+    out = Path(out_path) if out_path else s.home / "evaluations" / f"scoring-{current_spec().model_version}.html"
+    report = scoring_eval.run(out)
+    if as_json:
+        _echo_json({**report, "html": str(out)})
+        return
+    click.echo(f"model {report['model_version']}, catalogue {report['catalogue_version']}, {report['queries']} queries "
+               f"({report['query_source']})")
+    for name, scores in report["recommenders"].items():
+        click.echo(f"{name:<16} P@{report['k']} {scores['precision_at_k'] or 0:.3f}  coverage {scores['coverage']:.3f}  "
+                   f"genre share {scores['genre_share'] or 0:.2f}  popularity pct {scores['popularity_percentile'] or 0:.0f}")
+    click.echo(f"report: {out}")
+
+
+def _exit_now(code: int) -> None:
+    """Exit with ``code`` once the one-line error is out. Native threads left running by a failed
+    command (delta-rs, DuckDB, torch) can abort the interpreter's teardown ("terminate called
+    without an active exception"), turning the exit code into SIGABRT: skip that teardown."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def main() -> None:
@@ -201,13 +593,13 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except ScenetuneError as exc:
         click.echo(f"scenetune: {exc}", err=True)
-        sys.exit(2)
+        _exit_now(2)
     except Exception as exc:  # noqa: BLE001 - the last line of defence for a one-line error
         if os.environ.get("SCENETUNE_DEBUG"):
             raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         click.echo(f"scenetune: unexpected {type(exc).__name__}: {first} (SCENETUNE_DEBUG=1 shows the traceback)", err=True)
-        sys.exit(1)
+        _exit_now(1)
 
 
 if __name__ == "__main__":

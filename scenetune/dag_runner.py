@@ -1,4 +1,4 @@
-"""``python -m scenetune.dag_runner DAG_ID LOGICAL_DATE``: ``airflow dags test``, then its outcome as JSON.
+"""``python -m scenetune.dag_runner DAG_ID LOGICAL_DATE [CONF_JSON]``: ``airflow dags test``, then its outcome as JSON.
 
 Runs Airflow's own ``dags test`` command in this process, then reads the
 DagRun and its task instances back from the metadata DB and writes their
@@ -14,10 +14,10 @@ import sys
 
 
 def main(argv: list[str]) -> int:
-    dag_id, logical_date = argv
+    dag_id, logical_date, *conf = argv
     from airflow.cli import cli_parser
 
-    args = cli_parser.get_parser().parse_args(["dags", "test", dag_id, logical_date])
+    args = cli_parser.get_parser().parse_args(["dags", "test", dag_id, logical_date, *(["--conf", *conf] if conf else [])])
     try:
         args.func(args)
     except SystemExit:  # "DagRun failed": the summary below says which task and how

@@ -55,11 +55,25 @@ def require_free_port(port: int, host: str = "127.0.0.1") -> None:
             raise ConfigurationError(f"port {port} on {host} is in use: choose another with SCENETUNE_DEMO_PORT (0 picks a free one)") from None
 
 
+def require_scrapy_settings(module: str) -> None:
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        found = False
+    if not found:
+        raise ConfigurationError(
+            f"SCRAPY_SETTINGS_MODULE={module!r} cannot be imported: use crawlers.settings.base, .dev or .prod"
+        )
+
+
 def before_refresh() -> settings.Settings:
     """Every setting readable and valid, Java for Spark, a writable home, a free demo-site port."""
     s = settings.load()  # raises ConfigurationError naming the variable
     require_writable_home(s.home)
     require_java()
+    require_scrapy_settings(s.scrapy_settings_module)
     if not s.genie_base_url:
         require_free_port(s.demo_port)
     return s

@@ -16,8 +16,9 @@ log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
-def genie_site(base_url: str | None = None) -> Iterator[str]:
-    """Yield the base URL to crawl: the given one, ``GENIE_BASE_URL``, or the embedded demo site."""
+def genie_site(base_url: str | None = None, scale: str | None = None) -> Iterator[str]:
+    """Yield the base URL to crawl: the given one, ``GENIE_BASE_URL``, or the embedded demo site
+    (at ``scale``, default SCENETUNE_DEMO_SCALE)."""
     s = settings.load()
     url = base_url or s.genie_base_url
     if url:
@@ -30,10 +31,18 @@ def genie_site(base_url: str | None = None) -> Iterator[str]:
     preflight.require_free_port(s.demo_port)
     with DemoSite(
         seed=s.demo_seed,
-        scale=s.demo_scale,
+        scale=scale or s.demo_scale,
         faults=FaultPlan.default(s.demo_seed),
         port=s.demo_port,
         cache_dir=s.demo_site_cache_dir,
     ) as site:
-        log.info("embedded demo site (%s scale) at %s", s.demo_scale, site.base_url)
+        log.info("embedded demo site (%s scale) at %s", scale or s.demo_scale, site.base_url)
         yield site.base_url
+
+
+def demo_ground_truth(scale: str, seed: int) -> dict:
+    """The demo site's ground truth for (seed, scale), as ``python -m demo_site ground-truth`` writes it."""
+    from demo_site.catalogue import generate
+    from demo_site.faults import FaultPlan
+
+    return generate(seed, scale).ground_truth(FaultPlan.default(seed))

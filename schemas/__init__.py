@@ -3,9 +3,11 @@
 ``schemas.TABLES`` maps ``"layer.name"`` to its :class:`~schemas.table.Table`.
 """
 
-from schemas import bronze, gold, ops, silver
+from schemas import bronze, gold, ops, scoring, silver
 from schemas.table import Column, Table
 
-TABLES: dict[str, Table] = {t.qualified_name: t for t in (*bronze.TABLES, *silver.TABLES, *gold.TABLES, *ops.TABLES)}
+TABLES: dict[str, Table] = {
+    t.qualified_name: t for t in (*bronze.TABLES, *silver.TABLES, *gold.TABLES, *ops.TABLES, *scoring.TABLES)
+}
 
-__all__ = ["TABLES", "Column", "Table", "bronze", "silver", "gold", "ops"]
+__all__ = ["TABLES", "Column", "Table", "bronze", "silver", "gold", "ops", "scoring"]

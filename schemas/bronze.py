@@ -5,7 +5,8 @@ from schemas.table import Table
 
 RUN = C("run_key", "string", False, "run whose crawl fetched the row")
 ATTEMPT_DOC = ("detail pages: how many runs have now tried this plm_seq without an answer, this one included "
-               "(a page not fetched is no try); null for other kinds")
+               "(a page not fetched is no try); song pages: the same for the song id; null for other kinds")
+SONG_ID_DOC = "song pages: the Genie song id (xgnm) of the page"
 
 PLAYLISTS = Table(
     name="playlists",
@@ -83,7 +84,8 @@ CRAWL_QUARANTINE = Table(
         RUN,
         C("url", "string", False, "page URL"),
         C("plm_seq", "int64", True, "playlist id when known"),
-        C("kind", "string", False, "detail | listing"),
+        C("song_id", "string", True, SONG_ID_DOC),
+        C("kind", "string", False, "detail | listing | song"),
         C("http_status", "int32", True, "HTTP status of the response"),
         C("reason", "string", False, "one line: what was wrong"),
         C("attempt", "int32", True, ATTEMPT_DOC),
@@ -95,17 +97,18 @@ CRAWL_QUARANTINE = Table(
 CRAWL_FAILURES = Table(
     name="crawl_failures",
     layer="bronze",
-    grain="one row per requested URL that never gave a usable response",
+    grain="one row per requested URL that never gave a usable response (a cover URL several playlists share: once)",
     key=("run_key", "url"),
     partition_by=("run_key",),
     columns=(
         RUN,
         C("url", "string", False, "requested URL"),
         C("plm_seq", "int64", True, "playlist id when known"),
-        C("kind", "string", False, "detail | listing | cover | json"),
+        C("song_id", "string", True, SONG_ID_DOC),
+        C("kind", "string", False, "detail | listing | song | cover | json"),
         C("outcome", "string", False,
-          "error (retried by later runs) | not_found (the site has no such playlist: an answer, never retried) | "
-          "not_fetched (never asked: the crawl stopped early; retried by later runs)"),
+          "error (retried by later runs) | not_found (the site has no such playlist or song: an answer, never "
+          "retried) | not_fetched (never asked: the crawl stopped early; retried by later runs)"),
         C("http_status", "int32", True, "last HTTP status, null on network errors"),
         C("reason", "string", False, "one line: last error after retries"),
         C("retries", "int32", False, "retries spent"),
@@ -147,10 +150,42 @@ CRAWL_RUNS = Table(
         C("retries", "int64", False, "retries of any request"),
         C("bytes", "int64", False, "response bytes received"),
         C("covers_ok", "int64", False, "covers stored (covers rows with status ok)"),
-        C("covers_failed", "int64", False, "covers that did not download or are not images (crawl_failures of kind cover)"),
+        C("covers_failed", "int64", False, "playlists whose cover did not download or is no image (covers rows)"),
         C("covers_missing", "int64", False, "parsed playlists whose page names no cover (covers rows with status missing)"),
         C("items_songs", "int64", False, "playlist song rows emitted (bronze.playlist_songs rows)"),
+        C("songs_requested", "int64", False,
+          "song pages requested; = songs_parsed + songs_quarantined + songs_failed"),
+        C("songs_parsed", "int64", False, "song pages parsed (bronze.songs_info rows)"),
+        C("songs_quarantined", "int64", False, "song pages quarantined (crawl_quarantine rows of kind song)"),
+        C("songs_failed", "int64", False, "song pages without a row (crawl_failures rows of kind song)"),
+        C("songs_not_found", "int64", False, "of songs_failed: the site has no such song"),
+        C("songs_pending", "int64", False,
+          "song ids seen in playlists with no page yet that this run did not ask for "
+          "(SCENETUNE_CRAWL_MAX_SONG_PAGES reached, or their tries used up): later runs fetch them"),
     ),
 )
 
-TABLES = (PLAYLISTS, PLAYLIST_SONGS, COVERS, CRAWL_QUARANTINE, CRAWL_FAILURES, CRAWL_RUNS)
+SONGS_INFO = Table(
+    name="songs_info",
+    layer="bronze",
+    grain="one row per song page (/detail/songInfo?xgnm=<songId>) parsed in a crawl run",
+    key=("run_key", "song_id"),
+    partition_by=("run_key",),
+    doc=("Song pages are fetched once per song id, for ids no earlier run has a page for, the most listed"
+         " first and at most SCENETUNE_CRAWL_MAX_SONG_PAGES a run; the rest wait for later runs."),
+    columns=(
+        RUN,
+        C("song_id", "string", False, "Genie song id (xgnm)"),
+        C("title", "string", True, "song title as the page shows it (h2.name)"),
+        C("artist_name", "string", True, "artist as the page shows it"),
+        C("artist_id", "string", True, "Genie artist id"),
+        C("album_title", "string", True, "album as the page shows it"),
+        C("album_id", "string", True, "Genie album id"),
+        C("genre_text", "string", True, "the 장르/스타일 item as shown, e.g. '가요 / 발라드'; null when the page has none"),
+        C("genres", "list<string>", False, "genre_text split on '/' as a set, page order ('가요', '발라드'); may be empty"),
+        C("source_url", "string", False, "song page URL"),
+        C("fetched_at", "timestamp", False, "when the page was fetched (UTC)"),
+    ),
+)
+
+TABLES = (PLAYLISTS, PLAYLIST_SONGS, SONGS_INFO, COVERS, CRAWL_QUARANTINE, CRAWL_FAILURES, CRAWL_RUNS)

@@ -18,6 +18,8 @@ command -v java >/dev/null 2>&1 || apt_needed+=(openjdk-17-jre-headless)
 [ -d /usr/share/fonts/truetype/nanum ] || apt_needed+=(fonts-nanum)        # Korean text on demo covers
 [ -d /usr/share/fonts/truetype/dejavu ] || apt_needed+=(fonts-dejavu-core)
 command -v docker-compose >/dev/null 2>&1 || apt_needed+=(docker-compose)  # validates docker-compose.yml
+command -v chromium >/dev/null 2>&1 || apt_needed+=(chromium)              # renders the photo gallery in tests
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_needed+=(postgresql)  # Airflow's metadata DB in make test-deployment
 if ((${#apt_needed[@]})); then
   say "installing Debian packages: ${apt_needed[*]}"
   SUDO=""

@@ -1,17 +1,60 @@
 """The one SparkSession factory: local by default, a cluster via ``SPARK_MASTER``.
 
 Every Spark job gets its session here, whether Airflow runs it in a task or a
-user runs it with ``spark-submit``. Sized for small machines (2 cores,
-24 GiB): few shuffle partitions, bounded driver memory, quiet logs.
+user runs it with ``spark-submit`` (whose ``--master`` then wins). Sized for small machines (2 cores,
+24 GiB): few shuffle partitions, bounded driver memory, quiet logs. A ``spark://`` master that
+does not answer fails here at once, naming the URL (a ConfigurationError: no task retries it).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import socket
 from typing import Iterator
 
 from core import settings
+from core.errors import ConfigurationError
+
+MASTER_CONNECT_TIMEOUT_S = 5.0
+
+
+def submitted_master() -> str | None:
+    """The master ``spark-submit --master`` gave this process, or None when it does not run under spark-submit.
+
+    spark-submit starts the JVM before the script runs (and passes its port in
+    ``PYSPARK_GATEWAY_PORT``); its ``--master`` (default ``local[*]``) is what the user asked for
+    there, so it wins over ``SPARK_MASTER``.
+    """
+    if "PYSPARK_GATEWAY_PORT" not in os.environ:
+        return None
+    from pyspark import SparkConf, SparkContext
+
+    SparkContext._ensure_initialized()  # attach to spark-submit's JVM so SparkConf sees its properties
+    return SparkConf().get("spark.master", None)
+
+
+def check_master(master: str, timeout_s: float = MASTER_CONNECT_TIMEOUT_S) -> None:
+    """Fail at once, in one line naming the URL, when no master of a ``spark://`` URL accepts a connection.
+
+    Spark itself retries the registration for over a minute and then fails with a
+    page of Java stack; a task that cannot reach its cluster should say so plainly.
+    ``spark://h1:7077,h2:7077`` (standby masters) passes when any of them answers.
+    """
+    if not master.startswith("spark://"):
+        return
+    errors = []
+    for hostport in master[len("spark://"):].split(","):
+        host, _, port = hostport.rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+                return
+        except (OSError, ValueError) as err:
+            errors.append(f"{hostport}: {err.strerror if isinstance(err, OSError) and err.strerror else err}")
+    raise ConfigurationError(
+        f"the Spark master {master} cannot be reached ({'; '.join(errors)}): start it, or set SPARK_MASTER "
+        "to a running master (local[*] runs Spark on this machine)"
+    )
 
 
 def get_spark(app_name: str = "scenetune"):
@@ -25,14 +68,17 @@ def get_spark(app_name: str = "scenetune"):
     # Workers must run the same interpreter as the driver (the project's venv).
     os.environ.setdefault("PYSPARK_PYTHON", s.pyspark_python)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", s.pyspark_python)
-    if s.spark_master.startswith("local"):
+    submitted = submitted_master()
+    master = submitted or s.spark_master
+    if master.startswith("local"):
         # Bind to loopback: the machine's hostname may resolve to an address we cannot use.
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    check_master(master)
     local_dir = s.home / "spark" / "tmp"
     local_dir.mkdir(parents=True, exist_ok=True)
     builder = (
         SparkSession.builder.appName(app_name)
-        .master(s.spark_master)
+        .master(master)
         .config("spark.driver.memory", s.spark_driver_memory)
         .config("spark.sql.shuffle.partitions", str(s.spark_shuffle_partitions))
         .config("spark.default.parallelism", str(max(2, s.spark_shuffle_partitions)))

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from core.errors import ScenetuneError
+from core.errors import NotRetryable
 from schemas import ops
 from warehouse import delta
 
 AUDITS = ops.CATALOGUE_AUDITS
 
 
-class NotAudited(ScenetuneError):
-    """Publishing was asked for versions the gate did not pass."""
+class NotAudited(NotRetryable):
+    """Publishing was asked for versions the gate did not pass (no retry changes that)."""
 
 
 def record(run_key: str, results: list[dict]) -> int:

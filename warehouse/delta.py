@@ -101,12 +101,24 @@ def overwrite(table: Table, data: pa.Table | pa.RecordBatchReader) -> int:
 def read(target: Location, version: int | None = None, columns: Iterable[str] | None = None,
          filters: list[tuple] | None = None) -> pa.Table:
     dt = DeltaTable(_where(target), version=version)
-    ds = dt.to_pyarrow_dataset()
+    partition_columns = set(dt.metadata().partition_columns)
+    # Filters on partition columns also select files from the Delta log, before any file is opened.
+    by_log = [(col, op, [str(v) for v in value] if op == "in" else str(value))
+              for col, op, value in filters or [] if col in partition_columns and (op != "in" or value)]
+    ds = dt.to_pyarrow_dataset(partitions=by_log or None)
     expr = None
     for col, op, value in filters or []:
         term = {"=": pads.field(col) == value, "in": pads.field(col).isin(value)}[op]
         expr = term if expr is None else expr & term
-    return ds.to_table(columns=list(columns) if columns else None, filter=expr)
+    wanted = list(columns) if columns else None
+    try:
+        return ds.to_table(columns=wanted, filter=expr)
+    except pa.ArrowNotImplementedError:
+        # Files written by a merge hold string_view columns beside the string ones of other writes, and pyarrow
+        # cannot prune such a mix by statistics: read the columns involved, then filter in memory.
+        needed = None if wanted is None else list(dict.fromkeys(wanted + [f[0] for f in filters or []]))
+        table = ds.to_table(columns=needed).filter(expr)
+        return table.select(wanted) if wanted else table
 
 
 def read_or_empty(table: Table, version: int | None = None, columns: Iterable[str] | None = None,
@@ -127,5 +139,47 @@ def version(target: Location) -> int | None:
     return DeltaTable(_where(target)).version() if exists(target) else None
 
 
+def readable(target: Location, version: int) -> bool:
+    """Every data file of ``version`` is still there (not vacuumed)."""
+    try:
+        return all(Path(uri.removeprefix("file://")).exists() for uri in DeltaTable(_where(target), version=version).file_uris())
+    except Exception:  # noqa: BLE001 - a version whose log is gone is not readable either
+        return False
+
+
 def count_rows(target: Location, version: int | None = None) -> int:
     return DeltaTable(_where(target), version=version).to_pyarrow_dataset().count_rows()
+
+
+def _quoted(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def merge(table: Table, data: pa.Table, *, update: bool = True, insert: bool = True,
+          update_if: str | None = None, within: dict[str, object] | None = None) -> dict[str, int]:
+    """Merge rows into ``table`` on its declared key, in one commit; return delta-rs's merge metrics.
+
+    Matched rows are replaced by the incoming ones (where the SQL predicate ``update_if`` over ``t.``
+    (table) and ``s.`` (incoming) holds), the others inserted: running it again with the same rows
+    changes nothing. ``within`` ({column: value}) confines the match to one partition, so only its
+    files are read.
+    """
+    data = _conform(table, data)
+    path = _where(table)
+    if not data.num_rows:
+        return {"num_target_rows_inserted": 0, "num_target_rows_updated": 0}
+    if not exists(path):
+        if not insert:
+            return {"num_target_rows_inserted": 0, "num_target_rows_updated": 0}
+        Path(path).mkdir(parents=True, exist_ok=True)
+        write_deltalake(path, data, mode="append", partition_by=list(table.partition_by) or None)
+        return {"num_target_rows_inserted": data.num_rows, "num_target_rows_updated": 0}
+    _require_declared_columns(table, path)
+    terms = [f"t.{_quoted(c)} = s.{_quoted(c)}" for c in table.key]
+    terms += [f"t.{_quoted(c)} = {_sql_literal(v)}" for c, v in (within or {}).items()]
+    merger = DeltaTable(path).merge(data, predicate=" AND ".join(terms), source_alias="s", target_alias="t")
+    if update:
+        merger = merger.when_matched_update_all(predicate=update_if)
+    if insert:
+        merger = merger.when_not_matched_insert_all()
+    return merger.execute()

@@ -96,10 +96,15 @@ def _utf8(data: bytes, source: str) -> str:
 # --- the locked connection and the statement check ----------------------------------------
 
 @contextlib.contextmanager
-def open_warehouse() -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to the published file that can read the warehouse and nothing else."""
+def open_warehouse(version: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the published file that can read the warehouse and nothing else; given a
+    catalogue ``version``, one over the Delta versions it pinned (:func:`open_version`)."""
     import duckdb
 
+    if version is not None:
+        with open_version(version) as con:
+            yield con
+        return
     s = settings.load()
     if not s.duckdb_path.exists():
         raise ScenetuneError(f"no published warehouse at {s.duckdb_path}: run `scenetune refresh` (or `make demo`) first")
@@ -120,6 +125,94 @@ def open_warehouse() -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
+@contextlib.contextmanager
+def open_version(number: int) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory database whose tables are views over the Delta versions catalogue version ``number``
+    pinned (``delta_scan(path, version => v)``), locked down like the published file.
+
+    delta_scan reads a table's log through the Delta kernel, not DuckDB's file system, so the
+    ``allowed_directories`` check does not cover the log (the data files it lists are still checked).
+    A query may therefore not call delta_scan (nor ``query``/``query_table``, which run SQL text)
+    itself: :func:`_read_statement` refuses them; only the views made here read Delta.
+    """
+    import duckdb
+
+    from schemas import ops
+    from warehouse import delta, features
+    from warehouse import versions as catalogue_versions
+    from warehouse.publish import PUBLISHED
+
+    s = settings.load()
+    row = catalogue_versions.get(number)
+    if row["status"] == catalogue_versions.REJECTED:
+        raise ScenetuneError(f"catalogue version {number} was rejected by its quality gate: nothing to query "
+                             "(`scenetune versions` lists the published ones)")
+    con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
+                                             "autoload_known_extensions": False})
+    try:
+        con.execute(f"LOAD '{_literal(str(features.extension_path('delta')))}'")
+        con.execute("CREATE SCHEMA pinned")
+        for name, table in PUBLISHED.items():
+            pinned = row["table_versions"].get(table.qualified_name)
+            if pinned is None:
+                continue
+            if not delta.readable(table, pinned):
+                raise ScenetuneError(f"catalogue version {number} can no longer be read ({table.qualified_name} "
+                                     f"v{pinned} was vacuumed: retention keeps SCENETUNE_KEEP_VERSIONS versions)")
+            con.execute(f'CREATE VIEW pinned."{name}" AS SELECT * FROM '
+                        f"delta_scan('{_literal(str(table.path))}', version => {int(pinned)})")
+        for table in (ops.CATALOGUE_VERSIONS, ops.QUARANTINE):  # the record as it is now
+            if delta.exists(table):
+                con.execute(f'CREATE VIEW pinned."{table.name}" AS SELECT * FROM '
+                            f"delta_scan('{_literal(str(table.path))}')")
+        features.create(con, pinned="pinned")
+        con.execute("SET allowed_directories = $dirs", {"dirs": [str(s.delta_dir)]})
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+    except duckdb.Error as exc:
+        con.close()
+        raise ScenetuneError(f"cannot open catalogue version {number}: {_first_line(exc)}") from None
+    except BaseException:
+        con.close()
+        raise
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _literal(text: str) -> str:
+    return text.replace("'", "''")
+
+
+# Table functions a query may not call itself: delta_scan reads Delta logs outside DuckDB's file checks,
+# query and query_table run SQL given as text (which could call delta_scan).
+_REFUSED_TABLE_FUNCTIONS = {"delta_scan", "query", "query_table"}
+
+
+def _table_functions(node) -> Iterator[str]:
+    if isinstance(node, dict):
+        if node.get("type") == "TABLE_FUNCTION":
+            function = node.get("function") or {}
+            yield str(function.get("function_name", "")).lower()
+        for value in node.values():
+            yield from _table_functions(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _table_functions(value)
+
+
+def _refuse_file_readers(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    found = json.loads(con.execute("SELECT json_serialize_sql($q)", {"q": sql}).fetchone()[0])
+    if found.get("error"):
+        raise ScenetuneError(f"refused with --version: {found.get('error_message', 'the query cannot be checked')}"
+                             " (use SELECT over the catalogue's tables)")
+    called = sorted(set(_table_functions(found)) & _REFUSED_TABLE_FUNCTIONS)
+    if called:
+        raise ScenetuneError(f"refused: {called[0]}() reads outside the catalogue; with --version, query the "
+                             "tables (they are views over the pinned Delta versions)")
+
+
 def _read_statement(con: duckdb.DuckDBPyConnection, query: str) -> duckdb.Statement:
     """The query's one statement, if it only reads; else a one-line refusal."""
     statements = con.extract_statements(query)  # on the locked connection: IMPORT reads files while parsing
@@ -136,7 +229,13 @@ def _read_statement(con: duckdb.DuckDBPyConnection, query: str) -> duckdb.Statem
             raise ScenetuneError(f"refused: {kind} statement: `scenetune sql` runs only read queries ({READ_QUERIES})")
     if len(statements) > 1:
         raise ScenetuneError(f"one statement at a time: the query holds {len(statements)}")
+    if _is_pinned(con):
+        _refuse_file_readers(con, statements[0].query)
     return statements[0]
+
+
+def _is_pinned(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name = 'pinned'").fetchone()[0])
 
 
 def _type_name(statement: duckdb.Statement) -> str:
@@ -279,11 +378,13 @@ def _cell_text(value: object) -> str:
     return _CONTROL_CHARS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-def run_sql(query: str, params: Mapping[str, object] | None = None, max_rows: int = DEFAULT_MAX_ROWS) -> Result:
-    """Run one read query; fetch at most ``max_rows`` rows (one more, to know whether more exist)."""
+def run_sql(query: str, params: Mapping[str, object] | None = None, max_rows: int = DEFAULT_MAX_ROWS,
+            version: int | None = None) -> Result:
+    """Run one read query; fetch at most ``max_rows`` rows (one more, to know whether more exist).
+    ``version``: over the Delta versions that catalogue version pinned, not the published file."""
     if max_rows < 1:
         raise ScenetuneError(f"--max-rows must be at least 1, got {max_rows}")
-    with open_warehouse() as con, _stream(con, query, params, batch_rows=max_rows + 1) as (columns, batches):
+    with open_warehouse(version) as con, _stream(con, query, params, batch_rows=max_rows + 1) as (columns, batches):
         rows: list[tuple] = []
         for batch in batches:
             rows.extend(batch)
@@ -292,12 +393,13 @@ def run_sql(query: str, params: Mapping[str, object] | None = None, max_rows: in
     return Result(columns, rows[:max_rows], more_rows=len(rows) > max_rows)
 
 
-def export(query: str, params: Mapping[str, object] | None, output_format: str, out: TextIO) -> int:
+def export(query: str, params: Mapping[str, object] | None, output_format: str, out: TextIO,
+           version: int | None = None) -> int:
     """Write every row to ``out`` as JSON lines or CSV (with a header), fetched in batches; the row count."""
     if output_format not in EXPORT_FORMATS:
         raise ScenetuneError(f"unknown export format {output_format!r}: use {' or '.join(EXPORT_FORMATS)}")
     count = 0
-    with open_warehouse() as con, _stream(con, query, params, batch_rows=EXPORT_BATCH_ROWS) as (columns, batches):
+    with open_warehouse(version) as con, _stream(con, query, params, batch_rows=EXPORT_BATCH_ROWS) as (columns, batches):
         write_row = _row_writer(output_format, columns, out)
         for batch in batches:
             for row in batch:

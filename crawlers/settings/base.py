@@ -64,6 +64,8 @@ GENIE_FAILURE_BUDGET = 100
 
 # --- discovery ---------------------------------------------------------------------------
 GENIE_MIN_PLM_SEQ = 1  # first id of the walk when there is no previous crawl state
+# Song pages (genres) per run, for song ids without an answer yet, the most listed first (crawlers.state).
+GENIE_MAX_SONG_PAGES = _S.crawl_max_song_pages
 
 # --- items ---------------------------------------------------------------------------------
 ITEM_PIPELINES = {

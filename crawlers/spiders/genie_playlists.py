@@ -18,8 +18,18 @@ Discovery:
    playlists that changed and listed ids never parsed before are fetched.
    A listing that failed only makes the spider fetch more, never less.
 
+4. Song pages (``/detail/songInfo?xgnm=<songId>``: a song's genres). Once
+   every playlist page is answered (the spider is idle again), the spider asks
+   for the song pages of song ids no earlier run has an answer for: ids of this
+   run's pages and ids earlier runs listed but did not fetch yet (the state's
+   ``songs``), the most listed first, at most GENIE_MAX_SONG_PAGES
+   (SCENETUNE_CRAWL_MAX_SONG_PAGES) a run; the rest wait for the next runs
+   (counted in ``songs_pending``). An id whose page failed or was quarantined in
+   SCENETUNE_CRAWL_MAX_ATTEMPTS runs is no longer asked for.
+
 A detail page answered with 404 or 410, like Genie's own 200 "no such
-playlist" page, is an answer (outcome ``not_found``), not a failure of the site.
+playlist" page, is an answer (outcome ``not_found``), not a failure of the site;
+the same holds for song pages.
 A site on a loopback address gets LOCAL_SITE_SETTINGS (crawlers.settings.base).
 
 The spider only parses: selectors live in crawlers.genie_selectors, typing and
@@ -48,12 +58,13 @@ from crawlers.items import (
     FetchFailure,
     PlaylistPage,
     QuarantinedPage,
+    SongPage,
     describe_failure,
     is_outage,
 )
 from crawlers.output import run_dir_of
 from crawlers.settings import is_local_site
-from crawlers.state import empty_state, read_state
+from crawlers.state import empty_songs, empty_state, read_state
 
 # Listing pages go before detail pages (a refresh decides once every listing is read).
 LISTING_PRIORITY = 100
@@ -91,6 +102,8 @@ class GeniePlaylistsSpider(scrapy.Spider):
         self.mode = "full" if (not state or str(full).lower() in ("1", "true", "yes")) else "incremental"
         self.frontier: dict[int, dict[str, Any]] = self.known["frontier"]  # unresolved ids of earlier runs
         self.max_playlists = int(max_playlists) if max_playlists not in (None, "", "None") else None
+        self.songs: dict[str, Any] = self.known.get("songs") or empty_songs()
+        self.songs["resolved"] = set(self.songs["resolved"])
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
@@ -115,6 +128,10 @@ class GeniePlaylistsSpider(scrapy.Spider):
         st.setdefault("indexed_tags", set())  # tag names on the tag index
         st.setdefault("failed_tags", set())  # tag listings with a page that failed
         st.setdefault("decided", False)  # refresh decisions made
+        st.setdefault("song_rows", {})  # song id -> song rows of this run's pages that list it
+        st.setdefault("song_ids", {})  # song pages requested: song id -> rows listing it (its priority)
+        st.setdefault("songs_decided", False)  # song pages chosen
+        st.setdefault("songs_left_out", 0)  # song ids without an answer that this run did not ask for
         return st
 
     # --- requests --------------------------------------------------------------------
@@ -163,6 +180,49 @@ class GeniePlaylistsSpider(scrapy.Spider):
                   "handle_httpstatus_list": list(NOT_FOUND_STATUSES)},
         )
 
+    def song_url(self, song_id: str) -> str:
+        return self.url(sel.song_info_path(song_id))
+
+    def requested_songs(self) -> dict[str, int]:
+        """Every song page this run asked for (or planned to): song id -> rows listing it."""
+        return dict(self._state()["song_ids"])
+
+    def songs_left_out(self) -> int:
+        return int(self._state()["songs_left_out"])
+
+    def song_attempts_before(self, song_id: str) -> int:
+        return int(self.songs["attempts"].get(song_id, 0))
+
+    def song_request(self, song_id: str, rows: int) -> scrapy.Request | None:
+        requested = self._state()["song_ids"]
+        if song_id in requested:
+            return None
+        requested[song_id] = rows
+        return scrapy.Request(
+            self.song_url(song_id),
+            callback=self.parse_song,
+            errback=self.song_failed,
+            meta={"kind": "song", "song_id": song_id, "attempt": self.song_attempts_before(song_id) + 1,
+                  "handle_httpstatus_list": list(NOT_FOUND_STATUSES)},
+        )
+
+    def song_requests(self) -> list[scrapy.Request]:
+        """Song pages to fetch now: ids without an answer, the most listed first, up to the run's bound."""
+        st = self._state()
+        limit = self.settings.getint("GENIE_MAX_SONG_PAGES", 0)
+        max_attempts = int(self.known.get("max_attempts") or scenetune_settings.load().crawl_max_attempts)
+        rows: dict[str, int] = dict(self.songs["pending"])
+        for song_id, n in st["song_rows"].items():
+            rows[song_id] = rows.get(song_id, 0) + n
+        unanswered = [s for s in rows if s not in self.songs["resolved"] and sel.SONG_ID.match(s)]
+        candidates = [s for s in unanswered
+                      if s not in st["song_ids"] and self.song_attempts_before(s) < max_attempts]
+        candidates.sort(key=lambda s: (-rows[s], int(s)))
+        chosen = candidates[:max(0, limit - len(st["song_ids"]))]
+        requests = [self.song_request(s, rows[s]) for s in chosen]
+        st["songs_left_out"] = len([s for s in unanswered if s not in st["song_ids"]])
+        return [r for r in requests if r is not None]
+
     def retry_ids(self) -> list[int]:
         """Unresolved ids of earlier runs this run asks for: due ones, or all of them in a full crawl."""
         if self.mode == "full":
@@ -200,6 +260,10 @@ class GeniePlaylistsSpider(scrapy.Spider):
         for plm_seq, why in sorted(requested.items()):
             del requested[plm_seq]
             requests.append(self.detail_request(plm_seq, why))
+        songs = self._state()["song_ids"]
+        for song_id, rows in sorted(songs.items()):
+            del songs[song_id]
+            requests.append(self.song_request(song_id, rows))
         return [r for r in requests if r is not None]
 
     # --- listings --------------------------------------------------------------------
@@ -288,18 +352,28 @@ class GeniePlaylistsSpider(scrapy.Spider):
         )
 
     def spider_idle(self) -> None:
-        """All listings read (nothing left to fetch): decide which known playlists to refetch."""
+        """Nothing left to fetch: first (refresh) the known playlists to fetch again, then the song pages."""
         st = self._state()
-        if self.mode != "incremental" or st["decided"]:
-            return
-        st["decided"] = True
+        if self.mode == "incremental" and not st["decided"]:
+            st["decided"] = True
+            scheduled = self._schedule(self.refresh_requests())
+            self.logger.info("refresh: %d listed playlists to fetch", scheduled)
+            if scheduled:
+                raise DontCloseSpider
+        if not st["songs_decided"] and not self.crawler.stats.get_value("genie/newest_listing_failed"):
+            st["songs_decided"] = True
+            scheduled = self._schedule(self.song_requests())
+            self.logger.info("song pages: %d to fetch, %d song ids left for later runs", scheduled,
+                             st["songs_left_out"])
+            if scheduled:
+                raise DontCloseSpider
+
+    def _schedule(self, requests) -> int:
         scheduled = 0
-        for request in self.refresh_requests():
+        for request in requests:
             self.crawler.engine.crawl(request)
             scheduled += 1
-        self.logger.info("refresh: %d listed playlists to fetch", scheduled)
-        if scheduled:
-            raise DontCloseSpider
+        return scheduled
 
     def refresh_requests(self) -> Iterator[scrapy.Request]:
         st = self._state()
@@ -345,6 +419,11 @@ class GeniePlaylistsSpider(scrapy.Spider):
         except Exception as err:  # noqa: BLE001 - a parser bug must not lose the page: quarantine it with the error
             yield self._quarantine(response, f"parser error {type(err).__name__}: {err}")
             return
+        song_rows = self._state()["song_rows"]
+        for row in page["songs"]:
+            song_id = normalize.clean_text(row.get("song_id"))
+            if isinstance(song_id, str) and sel.SONG_ID.match(song_id):
+                song_rows[song_id] = song_rows.get(song_id, 0) + 1
         playlist = page["playlist"]
         playlist["source_url"] = requested_url(response)
         if playlist["plm_seq"] is None:
@@ -353,11 +432,53 @@ class GeniePlaylistsSpider(scrapy.Spider):
         yield PlaylistPage(playlist=playlist, songs=page["songs"], http_status=response.status, body=response.body,
                            attempt=response.meta.get("attempt"))
 
-    def _not_found(self, response: Response, reason: str) -> FetchFailure:
+    # --- song pages ---------------------------------------------------------------------
+    def parse_song(self, response: Response) -> Iterator[Any]:
+        if response.status in NOT_FOUND_STATUSES:
+            yield self._not_found(response, f"not found: HTTP {response.status}", kind="song")
+            return
+        if not isinstance(response, HtmlResponse):
+            yield self._quarantine(response, f"not an HTML page ({_content_type(response)})", kind="song")
+            return
+        try:
+            parsing.check_complete(response.body)
+            song = parsing.parse_song_info(response.selector.root, requested_url(response))
+        except parsing.SongNotFound as err:
+            yield self._not_found(response, str(err), kind="song")
+            return
+        except parsing.PageError as err:
+            yield self._quarantine(response, str(err), kind="song")
+            return
+        except Exception as err:  # noqa: BLE001 - a parser bug must not lose the page: quarantine it with the error
+            yield self._quarantine(response, f"parser error {type(err).__name__}: {err}", kind="song")
+            return
+        song["song_id"] = song["song_id"] or response.meta.get("song_id")
+        song["fetched_at"] = utc_now()
+        yield SongPage(song=song, http_status=response.status, body=response.body,
+                       attempt=response.meta.get("attempt"))
+
+    def song_failed(self, failure: Failure) -> Iterator[Any]:
+        request = failure.request
+        status, reason = describe_failure(failure)
+        yield FetchFailure(
+            url=requested_url(request),
+            plm_seq=None,
+            kind="song",
+            http_status=status,
+            reason=reason,
+            retries=int(request.meta.get("retry_times", 0)),
+            failed_at=utc_now(),
+            attempt=request.meta.get("attempt"),
+            outage=is_outage(failure),
+            song_id=request.meta.get("song_id"),
+        )
+
+    def _not_found(self, response: Response, reason: str, kind: str = "detail") -> FetchFailure:
         return FetchFailure(
             url=requested_url(response),
             plm_seq=response.meta.get("plm_seq"),
-            kind="detail",
+            song_id=response.meta.get("song_id"),
+            kind=kind,
             http_status=response.status,
             reason=reason,
             retries=int(response.meta.get("retry_times", 0)),
@@ -390,7 +511,8 @@ class GeniePlaylistsSpider(scrapy.Spider):
             fetched_at=utc_now(),
             body=response.body,
             kind=kind,
-            attempt=response.meta.get("attempt") if kind == "detail" else None,
+            attempt=response.meta.get("attempt") if kind in ("detail", "song") else None,
+            song_id=response.meta.get("song_id"),
         )
 
 

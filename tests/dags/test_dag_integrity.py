@@ -38,9 +38,9 @@ def test_every_dag_is_documented_owned_retried_and_tagged(dagbag):
             assert t.retries >= 2, f"{dag_id}.{t.task_id} has retries={t.retries}"
 
 
-def test_catalogue_refresh_runs_crawl_build_gate_publish_in_order(dagbag):
+def test_catalogue_refresh_runs_crawl_clean_build_train_gate_publish_in_order(dagbag):
     dag = dagbag.dags["catalogue_refresh"]
-    order = ["preflight", "crawl", "build_catalogue", "quality_gate", "publish"]
+    order = ["preflight", "crawl", "clean_covers", "build_catalogue", "train_tag_head", "quality_gate", "publish"]
     assert set(order) <= set(dag.task_ids)
     for upstream, downstream in zip(order, order[1:]):
         assert upstream in dag.get_task(downstream).upstream_task_ids
@@ -73,5 +73,5 @@ def test_dag_files_import_airflow_only_through_the_sdk(dag_file):
 def test_every_catalogue_refresh_task_takes_the_run_partition_from_preflight(dagbag):
     """One run partition, derived once: every later task is downstream of preflight's XCom."""
     dag = dagbag.dags["catalogue_refresh"]
-    for task_id in ("crawl", "build_catalogue", "quality_gate", "publish"):
+    for task_id in ("crawl", "clean_covers", "build_catalogue", "train_tag_head", "quality_gate", "publish"):
         assert "preflight" in dag.get_task(task_id).upstream_task_ids, task_id

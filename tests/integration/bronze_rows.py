@@ -26,9 +26,17 @@ def song(run: str, plm_seq: int, position: int, artist: str, title: str, song_id
     )
 
 
-def write_run(run: str, playlists: list[dict], songs: list[dict]) -> None:
-    for table, rows in ((bronze.PLAYLISTS, playlists), (bronze.PLAYLIST_SONGS, songs)):
-        data = pa.Table.from_pylist(rows, schema=table.arrow_schema())
+def song_info(run: str, song_id: str, genres: list[str], when: datetime) -> dict:
+    return dict(
+        run_key=run, song_id=song_id, title=None, artist_name=None, artist_id=None, album_title=None,
+        album_id=None, genre_text=" / ".join(genres) or None, genres=genres,
+        source_url=f"http://x/detail/songInfo?xgnm={song_id}", fetched_at=when,
+    )
+
+
+def write_run(run: str, playlists: list[dict], songs: list[dict], infos: list[dict] = ()) -> None:
+    for table, rows in ((bronze.PLAYLISTS, playlists), (bronze.PLAYLIST_SONGS, songs), (bronze.SONGS_INFO, infos)):
+        data = pa.Table.from_pylist(list(rows), schema=table.arrow_schema())
         delta.replace_partition(table, data, {"run_key": run})
 
 
@@ -45,6 +53,7 @@ def two_runs() -> None:
             song("r1", 2, 1, "ＩＵ", "밤 편지 (Feat. Someone)", "200"),
             song("r1", 2, 2, "OutKast", "Hey Ya!", "201"),
         ],
+        [song_info("r1", "100", ["가요", "발라드"], t1)],
     )
     write_run(
         "r2",

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
 from core import settings
 from quality.checks import gate
 from schemas import bronze, gold, silver
-from spark_jobs.build_catalogue import build
-from tests.integration.bronze_rows import playlist, two_runs, write_run
+from spark_jobs.build_catalogue import OUTPUTS, build, reports
+from tests.integration.bronze_rows import playlist, song_info, two_runs, write_run
 from warehouse import builds, delta
 
 pytestmark = pytest.mark.slow
@@ -35,12 +37,16 @@ def test_build_keeps_latest_playlist_state_and_merges_song_spellings(home, spark
 
     songs = {r["song_key"]: r for r in _read(gold.SONGS)}
     # "IU / 밤편지", "ＩＵ / 밤 편지 (Feat. Someone)" and "iu / 밤편지" are one song
-    assert set(songs) == {"iu|밤편지", "zion.t|양화대교", "outkast|heyya!", "jasonmraz|i'myours"}
+    assert set(songs) == {"iu|밤편지", "ziont|양화대교", "outkast|heyya", "jasonmraz|imyours"}
     night = songs["iu|밤편지"]
     assert night["playlist_count"] == 2
     assert night["song_ids"] == ["100", "200"]
     assert set(night["tags"]) == {"비오는날", "흐린날", "드라이브", "신나는"}
+    assert (night["genres"], night["genre_source"]) == (["가요", "발라드"], "song_page")  # bronze.songs_info
+    assert songs["outkast|heyya"]["genre_source"] == "none"
     assert delta.count_rows(gold.SONGS, result["gold.songs"]) == 4
+    lineage = [r for r in _read(gold.SONG_LINEAGE) if r["song_key"] == "iu|밤편지"]
+    assert sorted((r["plm_seq"], r["position"], r["crawl_run_key"]) for r in lineage) == [(1, 1, "r1"), (2, 1, "r2")]
 
     tags = {r["tag"]: r for r in _read(gold.TAGS)}
     assert tags["드라이브"]["playlist_count"] == 1
@@ -50,19 +56,62 @@ def test_build_keeps_latest_playlist_state_and_merges_song_spellings(home, spark
 def test_build_returns_the_versions_it_committed_and_removes_its_staging(home, spark):
     two_runs()
     result = build(RUN_KEY, spark=spark)
-    assert result == {t.qualified_name: delta.version(t) for t in (*silver.TABLES, *gold.TABLES)}
+    assert result == {t.qualified_name: delta.version(t) for t in OUTPUTS}
+    assert set(result) == {"silver.playlists", "silver.playlist_songs", *(t.qualified_name for t in gold.TABLES)}
     assert {r["run_key"] for r in _read(gold.SONGS, result["gold.songs"])} == {RUN_KEY}
     assert not (settings.load().staging_dir / RUN_KEY).exists()
 
 
+def test_build_merges_tags_embeds_each_sentence_once_and_draws_the_heatmap(home, spark):
+    import numpy as np
+
+    from schemas import ops
+
+    two_runs()
+    result = build(RUN_KEY, spark=spark)
+    tag_map = {r["tag"]: r for r in _read(gold.TAG_MAP, result["gold.tag_map"])}
+    assert set(tag_map) == {r["tag"] for r in _read(gold.TAGS)}  # every tag has its label
+    assert not any(r["merged"] for r in tag_map.values())  # two playlists are no evidence for a merge
+    assert "fewer than 10 playlists with both" in tag_map["흐린날"]["evidence"][0]
+    pairs = {(r["tag_a"], r["tag_b"]): r for r in _read(gold.TAG_COOCCURRENCE, result["gold.tag_cooccurrence"])}
+    assert (pairs[("흐린날", "비오는날")]["p_b_given_a"], pairs[("드라이브", "신나는")]["playlists_both"]) == (1.0, 1)
+    assert pairs[("드라이브", "신나는")]["tagged_playlists"] == 2
+
+    songs = {r["song_key"]: r for r in _read(gold.SONGS, result["gold.songs"])}
+    night = songs["iu|밤편지"]  # tags 드라이브, 비오는날, 신나는, 흐린날, once each
+    assert night["sentence_en"] == "drive, exciting, rainy day, cloudy day"
+    assert night["sentence_ko"] == "드라이브, 신나는, 비오는날, 흐린날"
+    sentences = {r["sentence_id"]: r for r in _read(gold.SENTENCE_EMBEDDINGS, result["gold.sentence_embeddings"])}
+    assert {r["sentence_en"] for r in sentences.values()} == {s["sentence_en"] for s in songs.values()}
+    vectors = np.array([r["vector"] for r in sentences.values()], dtype=np.float32)
+    assert vectors.shape == (len(sentences), 384)
+    assert np.linalg.norm(vectors, axis=1) == pytest.approx(np.ones(len(sentences)), abs=1e-4)
+    by_song = {r["song_key"]: r for r in _read(gold.SONG_EMBEDDINGS, result["gold.song_embeddings"])}
+    assert set(by_song) == set(songs) and all(r["has_vector"] and r["reason"] is None for r in by_song.values())
+    assert sentences[by_song["iu|밤편지"]["sentence_id"]]["sentence_ko"] == night["sentence_ko"]
+    assert all(r.passed for r in gate(RUN_KEY, result))
+
+    heatmap = reports(RUN_KEY)["tag_cooccurrence_heatmap"]
+    assert heatmap == settings.load().reports_dir / RUN_KEY / "tag_cooccurrence.png"
+    assert heatmap.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # A forced rebuild finds every sentence in the cache: nothing is encoded or added.
+    cache_version = delta.version(ops.EMBEDDING_CACHE)
+    again = build("20261116T000000Z", spark=spark, force=True)
+    assert delta.version(ops.EMBEDDING_CACHE) == cache_version
+    assert {r["sentence_id"]: r["vector"] for r in _read(gold.SENTENCE_EMBEDDINGS, again["gold.sentence_embeddings"])} == {
+        k: r["vector"] for k, r in sentences.items()}
+
+
 def test_build_reads_exactly_the_bronze_versions_it_is_given(home, spark):
     two_runs()  # bronze version 0 holds run r1, version 1 adds r2
-    pinned = {bronze.PLAYLISTS.qualified_name: 0, bronze.PLAYLIST_SONGS.qualified_name: 0}
+    pinned = {bronze.PLAYLISTS.qualified_name: 0, bronze.PLAYLIST_SONGS.qualified_name: 0,
+              bronze.SONGS_INFO.qualified_name: 0}
     result = build(RUN_KEY, pinned, spark=spark)
     playlists = {r["plm_seq"]: r for r in _read(silver.PLAYLISTS, result["silver.playlists"])}
     assert playlists[2]["crawl_run_key"] == "r1"  # r2 came after the pinned version
     assert playlists[2]["song_count"] == 2
-    assert "jasonmraz|i'myours" not in {r["song_key"] for r in _read(gold.SONGS, result["gold.songs"])}
+    assert "jasonmraz|imyours" not in {r["song_key"] for r in _read(gold.SONGS, result["gold.songs"])}
 
 
 def test_rebuilding_the_same_run_gives_the_same_tables(home, spark):
@@ -86,7 +135,9 @@ def test_the_job_runs_with_spark_submit(home):
     repo = Path(__file__).resolve().parents[2]
     spark_submit = Path(sys.executable).parent / "spark-submit"
     env = {**os.environ, "SCENETUNE_HOME": str(home), "PYSPARK_PYTHON": sys.executable,
-           "PYSPARK_DRIVER_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}
+           "PYSPARK_DRIVER_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1",
+           # spark-submit's --master wins over SPARK_MASTER (nothing listens on port 1)
+           "SPARK_MASTER": "spark://127.0.0.1:1"}
     done = subprocess.run(
         [str(spark_submit), "--master", "local[1]", str(repo / "spark_jobs" / "build_catalogue.py"),
          "--run-key", "20261116T000000Z"],
@@ -131,8 +182,47 @@ def test_a_build_with_nothing_new_reuses_the_earlier_versions_and_the_gate_accep
 
 def test_the_fingerprint_follows_code_and_input_files(home):
     two_runs()
-    inputs = {bronze.PLAYLISTS: 1, bronze.PLAYLIST_SONGS: 1}
+    inputs = {bronze.PLAYLISTS: 1, bronze.PLAYLIST_SONGS: 1, bronze.SONGS_INFO: 1}
     base = builds.fingerprint(["code"], inputs)
     assert builds.fingerprint(["code"], inputs) == base
     assert builds.fingerprint(["other code"], inputs) != base
-    assert builds.fingerprint(["code"], {bronze.PLAYLISTS: 0, bronze.PLAYLIST_SONGS: 1}) != base
+    assert builds.fingerprint(["code"], {bronze.PLAYLISTS: 0, bronze.PLAYLIST_SONGS: 1, bronze.SONGS_INFO: 1}) != base
+    # a later crawl that only fetched song pages (genres) changes the inputs: the build runs again
+    write_run("r3", [], [], [song_info("r3", "101", ["가요", "랩/힙합"], datetime(2026, 11, 9, tzinfo=timezone.utc))])
+    assert builds.fingerprint(["code"], {**inputs, bronze.SONGS_INFO: 2}) != base
+
+
+def test_the_build_code_includes_normalisation_and_the_taxonomy_data():
+    from schemas import glossary, taxonomy
+    from spark_jobs import build_catalogue, embeddings, normalise, sentences, song_identity, tag_merge
+
+    texts = build_catalogue.code_texts()
+    for module in (build_catalogue, normalise, song_identity, taxonomy, tag_merge, sentences, embeddings, glossary):
+        assert any(t.endswith(Path(module.__file__).read_text(encoding="utf-8")) for t in texts), module
+    for data in (taxonomy.PATH, glossary.PATH):
+        assert any(t.endswith(data.read_text(encoding="utf-8")) for t in texts), data
+    assert f"sentence model {embeddings.model_id()}" in texts
+
+
+def test_the_tag_merge_thresholds_are_part_of_the_build_fingerprint(monkeypatch):
+    from spark_jobs import build_catalogue
+
+    monkeypatch.delenv("SCENETUNE_TAG_MERGE_MIN_P", raising=False)
+    before = build_catalogue.code_texts()
+    monkeypatch.setenv("SCENETUNE_TAG_MERGE_MIN_P", "0.5")
+    after = build_catalogue.code_texts()
+    assert [t for t in after if t not in before] == [
+        "tag merges P(label|tag) >= 0.5, lift >= 5, >= 10 playlists with both; tags of the six categories only;"
+        " the label is on more playlists than the tag"]
+
+
+@pytest.mark.parametrize("versions, says", [
+    ({"bronze.playlist": 0}, "tables the build does not read: ['bronze.playlist']"),
+    ({"bronze.playlists": 7}, "bronze.playlists has no version 7 (latest: 1)"),
+])
+def test_bronze_versions_that_do_not_exist_fail_in_one_line(home, versions, says):
+    from core.errors import ConfigurationError
+
+    two_runs()
+    with pytest.raises(ConfigurationError, match=re.escape(says)):
+        build(RUN_KEY, versions)

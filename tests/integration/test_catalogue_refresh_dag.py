@@ -8,8 +8,10 @@ that nothing is duplicated.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -62,6 +64,13 @@ def test_refresh_dag_lands_rows_in_delta_and_duckdb_and_reruns_idempotently(tmp_
     assert con.sql("select count(*) from songs").fetchone()[0] == songs.num_rows
     assert con.sql("select count(*) from playlists").fetchone()[0] == playlists.num_rows
     assert con.sql("select count(*) from crawl_runs").fetchone()[0] == 1
+    # Every playlist's cover was judged, and the playlists carry the verdict.
+    assert con.sql("select count(*) from cover_quality").fetchone()[0] == playlists.num_rows
+    unjudged = con.sql("select count(*) from playlists p join cover_quality c using (plm_seq)"
+                       " where p.cover_verdict is distinct from c.verdict").fetchone()[0]
+    assert unjudged == 0
+    assert {v for (v,) in con.sql("select distinct cover_verdict from playlists").fetchall()} <= {
+        "keep", "crop", "drop", "unreadable"}
     # What was published is exactly what the gate audited and passed, version by version.
     published = dict(con.sql("select source, delta_version from catalogue_build").fetchall())
     con.close()
@@ -74,6 +83,24 @@ def test_refresh_dag_lands_rows_in_delta_and_duckdb_and_reruns_idempotently(tmp_
     assert answer.returncode == 0, answer.stderr
     assert str(songs.num_rows) in answer.stdout
 
+    # Songs keep their lineage, and their identity scores against the demo site's ground truth.
+    assert delta.read(delta_dir / "gold" / "song_lineage").num_rows == delta.read(
+        delta_dir / "silver" / "playlist_songs").num_rows
+    scored = _scenetune(["evaluate", "catalogue", "--scale", "tiny", "--seed", "7"], home)
+    assert scored.returncode == 0, scored.stderr[-2000:]
+    scores = json.loads(scored.stdout)
+    assert scores["unmatched_rows"] == 0 and scores["songs"] == songs.num_rows
+    assert scores["pair_precision"] >= 0.99 and scores["form_pair_precision"] >= 0.99
+    # tiny data shows few `A (B)` artist forms to learn aliases from (full scale: ≥ 0.99, bench/results/build.json)
+    assert scores["pair_recall"] >= 0.9 and scores["form_pair_recall"] >= 0.9
+
+    # The cover verdicts the refresh published score against the site's ground truth (no re-analysis).
+    judged = _scenetune(["evaluate", "covers", "--scale", "tiny", "--seed", "7", "--json"], home)
+    assert judged.returncode == 0, judged.stderr[-2000:]
+    covers = json.loads(judged.stdout)
+    assert covers["scored"] == playlists.num_rows and covers["macro_f1"] >= 0.9, covers
+    assert (home / "evaluations" / "covers-tiny.png").stat().st_size > 1000
+
     # The same logical date again: every task replaces what it wrote, nothing doubles.
     again = _scenetune(["refresh", "--logical-date", LOGICAL_DATE], home)
     assert again.returncode == 0, again.stderr[-3000:]
@@ -85,6 +112,36 @@ def test_refresh_dag_lands_rows_in_delta_and_duckdb_and_reruns_idempotently(tmp_
     assert delta.read(delta_dir / "ops" / "catalogue_audits").num_rows == len(audits)
     # Airflow kept its configuration out of SCENETUNE_HOME: nothing pins this machine's paths.
     assert str(home) not in (home / "airflow" / "airflow.cfg").read_text()
+
+    # The bronze song rows are lost; the next refresh builds a catalogue without songs. Its gate
+    # fails at once (no retries), nothing is published, the previous warehouse stays live.
+    live = hashlib.sha256((home / "warehouse" / "scenetune.duckdb").read_bytes()).hexdigest()
+    shutil.rmtree(delta_dir / "bronze" / "playlist_songs")
+    failed = _scenetune(["refresh", "--logical-date", "2026-11-23T00:00:00+00:00"], home)
+    assert failed.returncode == 2 and "failed at quality_gate" in failed.stderr, failed.stderr[-2000:]
+    assert "no songs" in failed.stderr and failed.stderr.strip().count("\n") == 0
+    summary = json.loads((home / "airflow" / "runs" / "catalogue_refresh__2026-11-23T000000+0000.json").read_text())
+    tasks = {t["task_id"]: t for t in summary["tasks"]}
+    assert tasks["quality_gate"]["state"] == "failed" and tasks["quality_gate"]["tries"] == 1
+    assert tasks["publish"]["state"] == "upstream_failed"
+    assert hashlib.sha256((home / "warehouse" / "scenetune.duckdb").read_bytes()).hexdigest() == live
+    rejected = [a for a in delta.read(delta_dir / "ops" / "catalogue_audits").to_pylist() if not a["passed"]]
+    assert {a["run_key"] for a in rejected} == {"20261123T000000Z"}
+
+    # Each run left one summary row, the re-run replaced its own, and the failed run says why.
+    assert tasks["record_run"]["state"] == "success"  # a teardown: it ran, and the run still failed
+    recorded = {r["run_key"]: r for r in delta.read(delta_dir / "ops" / "pipeline_runs").to_pylist()}
+    assert set(recorded) == {RUN_KEY, "20261123T000000Z"}
+    ok, bad = recorded[RUN_KEY], recorded["20261123T000000Z"]
+    assert (ok["state"], ok["failed_stage"], ok["failure"], ok["quality_passed"]) == ("success", None, None, True)
+    assert set(json.loads(ok["stage_durations"])) == set(tasks) - {"record_run"}
+    assert json.loads(ok["row_counts"])["gold.songs"] == songs.num_rows
+    assert json.loads(ok["crawl_books"])["parsed"] == playlists.num_rows
+    assert (bad["state"], bad["failed_stage"], bad["quality_passed"]) == ("failed", "quality_gate", False)
+    assert "stage quality_gate failed" in bad["failure"] and "no songs" in bad["failure"], bad["failure"]
+    assert json.loads(bad["stage_states"])["publish"] == "upstream_failed" and bad["quality_failures"]
+    listed = _scenetune(["runs"], home)
+    assert listed.returncode == 0 and "failed at quality_gate" in listed.stdout, listed.stderr[-2000:]
 
 
 def test_a_configuration_error_fails_the_dag_at_preflight_without_retries(tmp_path):

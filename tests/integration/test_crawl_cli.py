@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import NotRetryable
 from core.runs import RunPartition
 from crawlers.run import CrawlIncomplete, crawl
 from demo_site.faults import FaultPlan
@@ -106,17 +107,18 @@ def _refused_url() -> str:
 
 
 @pytest.mark.parametrize(
-    ("site", "reason"),
+    ("site", "reason", "retry_may_help"),
     [
-        ("refused", "connection refused after 1 retries"),
-        ("dns", "DNS lookup failed"),
-        ("not_genie", "newest listing shows no playlist ids (HTTP 200)"),
+        ("refused", "connection refused after 1 retries", True),  # an outage, maybe over by the retry
+        ("dns", "DNS lookup failed", True),
+        ("not_genie", "newest listing shows no playlist ids (HTTP 200)", False),  # a wrong URL: fail at once
     ],
 )
-def test_a_site_that_is_not_genie_gets_the_recorded_reason(home, not_genie, site, reason):
+def test_a_site_that_is_not_genie_gets_the_recorded_reason(home, not_genie, site, reason, retry_may_help):
     url = {"refused": _refused_url(), "dns": "http://scenetune-test.invalid", "not_genie": not_genie}[site]
     with pytest.raises(CrawlIncomplete) as failed:
         crawl(RunPartition.parse(RUN_KEY), url, timeout_s=120, extra_settings=FAST)
+    assert isinstance(failed.value, NotRetryable) is not retry_may_help
     message = str(failed.value)
     row = crawl_runs_row()
     assert row["status"] == "failed" and row["requested"] == 0

@@ -11,10 +11,10 @@ import pytest
 from core import settings
 from core.errors import ScenetuneError
 from quality.checks import QualityGateFailed, gate
-from schemas import bronze, gold
+from schemas import bronze, gold, silver
 from spark_jobs.build_catalogue import build
 from tests.integration.bronze_rows import playlist, song, two_runs, write_run
-from warehouse import audits, delta
+from warehouse import audits, builds, delta
 from warehouse.publish import PUBLISHED, bronze_published, publish
 from warehouse.query import run_sql
 
@@ -31,8 +31,24 @@ def record_crawl_run(run: str) -> dict[str, int]:
     return {bronze.CRAWL_RUNS.qualified_name: delta.replace_partition(bronze.CRAWL_RUNS, data, {"run_key": run})}
 
 
-def build_and_gate(run_key: str, spark) -> dict[str, int]:
+def judge_covers(run_key: str, versions: dict[str, int]) -> dict[str, int]:
+    """silver.cover_quality as clean_covers records it, for the built playlists (no cover: unreadable)."""
+    playlists = delta.read(silver.PLAYLISTS, version=versions["silver.playlists"], columns=("plm_seq", "crawl_run_key"))
+    rows = [{**{c.name: None for c in silver.COVER_QUALITY.columns}, **p, "cover_status": "missing",
+             "verdict": "unreadable", "reason": "no cover", "tag_flags": [], "rules_version": "test", "run_key": run_key}
+            for p in playlists.to_pylist()]
+    version = delta.overwrite(silver.COVER_QUALITY, pa.Table.from_pylist(rows, schema=silver.COVER_QUALITY.arrow_schema()))
+    builds.record(run_key, {silver.COVER_QUALITY.qualified_name: version}, run_key, "test")
+    return {silver.COVER_QUALITY.qualified_name: version}
+
+
+def build_all(run_key: str, spark) -> dict[str, int]:
     versions = {**build(run_key, spark=spark), **bronze_published(record_crawl_run(run_key))}
+    return {**versions, **judge_covers(run_key, versions)}
+
+
+def build_and_gate(run_key: str, spark) -> dict[str, int]:
+    versions = build_all(run_key, spark)
     gate(run_key, versions)
     return versions
 
@@ -55,7 +71,11 @@ def test_gate_then_publish_then_query(home, spark):
     lineage = run_sql("SELECT run_key, source, delta_version FROM catalogue_build ORDER BY source").rows
     assert {r[0] for r in lineage} == {"20261108T000000Z"}
     assert {(r[1], r[2]) for r in lineage} == set(published.versions.items())
-    assert {r[0] for r in run_sql("SHOW TABLES").rows} == set(PUBLISHED) | {"catalogue_build"}
+    assert {r[0] for r in run_sql("SHOW TABLES").rows} == set(PUBLISHED) | {
+        "catalogue_build", "catalogue_versions", "sentence_vectors", "songs_by_tag", "playlist_cards", "live_version"}
+    assert run_sql("SELECT version, status FROM live_version").rows == [(published.catalogue_version, "published")]
+    vectors = run_sql("SELECT count(embedding), typeof(any_value(embedding)) FROM songs").rows
+    assert vectors == [(4, "FLOAT[384]")]
 
     # Publishing the same run again gives the same contents.
     before = run_sql("SELECT * FROM songs ORDER BY song_key").rows
@@ -63,7 +83,9 @@ def test_gate_then_publish_then_query(home, spark):
     assert run_sql("SELECT * FROM songs ORDER BY song_key").rows == before
 
 
-def test_a_rejected_build_is_never_published_and_the_next_good_one_is(home, spark):
+def test_a_rejected_build_is_never_published_and_the_next_good_one_is(home, spark, monkeypatch):
+    # Tiny runs: the fixed refresh has half the rows of the first, which the row-count bound would refuse.
+    monkeypatch.setenv("SCENETUNE_QUALITY_MAX_ROW_DROP", "1")
     two_runs()
     good = "20261108T000000Z"
     publish(good, build_and_gate(good, spark))
@@ -73,7 +95,7 @@ def test_a_rejected_build_is_never_published_and_the_next_good_one_is(home, spar
     t3 = datetime(2026, 11, 15, tzinfo=timezone.utc)
     write_run("r3", [playlist("r3", 1, "비 오는 날", ["비오는날"], t3), playlist("r3", 2, "드라이브", ["드라이브"], t3)], [])
     rejected = "20261115T000000Z"
-    rejected_versions = {**build(rejected, spark=spark), **bronze_published(record_crawl_run(rejected))}
+    rejected_versions = build_all(rejected, spark)
     with pytest.raises(QualityGateFailed, match="no songs"):
         gate(rejected, rejected_versions)
     assert audits.of_run(rejected)["gold.songs"]["passed"] is False

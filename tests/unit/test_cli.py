@@ -64,9 +64,10 @@ def test_missing_java_is_one_line(tmp_path):
     assert "Java is missing" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_later_commands_say_so(tmp_path):
-    done = run(["submit"], tmp_path)
-    assert done.returncode == 2 and "not available yet" in done.stderr
+def test_submit_of_a_missing_folder_is_one_line(tmp_path):
+    done = run(["submit", str(tmp_path / "no_such_folder")], tmp_path / "home")
+    assert done.returncode == 2 and done.stderr.strip().count("\n") == 0
+    assert "is not a folder" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_result_table_aligns_korean_text():
@@ -104,6 +105,8 @@ def test_status_on_a_ready_machine(tmp_path):
     ({"SPARK_MASTER": "bogus"}, "SPARK_MASTER='bogus' is not a Spark master URL"),
     ({"GENIE_BASE_URL": "genie.co.kr"}, "GENIE_BASE_URL='genie.co.kr' is not a site URL"),
     ({"SCENETUNE_DELTA_WRITER": "parquet"}, "SCENETUNE_DELTA_WRITER must be one of delta-rs, delta-spark"),
+    ({"SCRAPY_SETTINGS_MODULE": "nope.mod"}, "SCRAPY_SETTINGS_MODULE='nope.mod' cannot be imported"),
+    ({"SCENETUNE_DEMO_PORT": "70000"}, "SCENETUNE_DEMO_PORT must be a TCP port"),
 ])
 def test_a_wrong_setting_fails_a_refresh_before_airflow_starts(tmp_path, env, says):
     home = tmp_path / "home"
@@ -125,3 +128,9 @@ def test_a_busy_demo_port_fails_a_refresh_before_airflow_starts(tmp_path):
         done = run(["refresh"], home, SCENETUNE_DEMO_PORT=str(port), GENIE_BASE_URL="")
     assert done.returncode == 2 and f"port {port} on 127.0.0.1 is in use" in done.stderr
     assert not (home / "airflow").exists()
+
+
+def test_crawl_checks_its_base_url_like_the_setting(tmp_path):
+    done = run(["crawl", "--base-url", "genie.co.kr"], tmp_path / "home")
+    assert done.returncode == 2
+    assert done.stderr.strip() == "scenetune: --base-url='genie.co.kr' is not a site URL: use e.g. https://www.genie.co.kr"

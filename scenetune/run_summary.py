@@ -1,0 +1,247 @@
+"""Run summaries: one ``ops.pipeline_runs`` row per DAG run, written by the run's last task.
+
+A DAG ends with a ``record_run`` teardown task: it runs once every other task
+is done, whatever their outcome, and (being a teardown) leaves the run's state
+to the others, so a failed quality gate still fails the run. It reads what the
+run did through the Task SDK only — the states and durations of its task
+instances (``get_task_states``, ``get_task_breadcrumbs``), the stages' XComs —
+plus what the stages recorded in Delta (the gate's audits, the catalogue
+version), and replaces the run's row (merge on ``dag_id, run_key``).
+
+A failing task leaves one paragraph in its log and in an XCom
+(:func:`on_failure`, the DAGs' ``on_failure_callback``), which the summary
+quotes as the run's failure.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+FAILURE_KEY = "failure"  # XCom key of a failed task's paragraph
+RECORD_TASK = "record_run"
+FAILED_STATES = ("failed", "upstream_failed")
+MAX_ERROR_CHARS = 800
+
+
+def _one_line(text: object) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= MAX_ERROR_CHARS else line[: MAX_ERROR_CHARS - 1] + "…"
+
+
+def failure_paragraph(context: Mapping[str, Any]) -> str:
+    """What failed, with which error, and whether a retry was tried: one paragraph for the log and the summary."""
+    ti = context["ti"]
+    error = context.get("exception")
+    kind = type(error).__name__ if error is not None else "an unknown error"
+    if kind == "AirflowFailException":  # scenetune.fail_fast: the message names the scenetune error
+        what = _one_line(error)
+        retried = "It was not retried: trying again cannot fix it (a setting, a prerequisite or data that failed its audit)."
+    else:
+        what = f"{kind}: {_one_line(error)}" if error is not None else kind
+        tries = getattr(ti, "try_number", None)
+        total = (getattr(ti, "max_tries", 0) or 0) + 1
+        retried = (f"It failed on try {tries} of {total}; its retries are spent." if tries
+                   else "Its retries are spent.")
+    # The error first: a one-line report of the run (scenetune.airflow_env) quotes the start of this line.
+    return (f"stage {ti.task_id} failed: {what.rstrip('.')}. {retried} The stages after it did not run "
+            f"({ti.dag_id} run {context.get('run_id', ti.run_id)}; its summary: `scenetune runs`).")
+
+
+def on_failure(context: Mapping[str, Any]) -> None:
+    """``on_failure_callback``: the paragraph goes to the task log and to an XCom the summary reads."""
+    paragraph = failure_paragraph(context)
+    log.error("%s", paragraph)
+    context["ti"].xcom_push(key=FAILURE_KEY, value=paragraph)
+
+
+def _pull(ti, task_id: str, key: str | None = None) -> Any:
+    try:
+        return ti.xcom_pull(task_ids=task_id, key=key) if key else ti.xcom_pull(task_ids=task_id)
+    except Exception:  # noqa: BLE001 - a stage that never ran has nothing to say
+        return None
+
+
+def _stages(context: Mapping[str, Any]) -> tuple[list[str], dict[str, str], dict[str, float]]:
+    """Stage ids in DAG order, their states and the durations of those that ran (the SDK's view of the run)."""
+    ti, run_id = context["ti"], context["run_id"]
+    dag = context.get("dag")
+    order = [t for t in (dag.task_ids if dag is not None else []) if t != ti.task_id]
+    states = {k: (None if v is None else str(v)) for k, v in
+              ti.get_task_states(dag_id=ti.dag_id, run_ids=[run_id]).get(run_id, {}).items() if k != ti.task_id}
+    durations = {c["task_id"]: round(float(c["duration"]), 3) for c in
+                 ti.get_task_breadcrumbs(dag_id=ti.dag_id, run_id=run_id)
+                 if c["task_id"] != ti.task_id and c.get("duration") is not None and c["state"] != "upstream_failed"}
+    order += sorted(set(states) - set(order))
+    return order, states, durations
+
+
+def _row_counts(run_key: str, audits: dict[str, dict], versions: dict[str, int]) -> dict[str, int]:
+    """Rows of what the gate audited; else (no gate ran) of the versions the stages committed."""
+    if audits:
+        return {name: int(a["row_count"]) for name, a in sorted(audits.items())}
+    import schemas
+    from warehouse import delta
+
+    counts = {}
+    for name, version in sorted(versions.items()):
+        table = schemas.TABLES.get(name)
+        if table is None or not isinstance(version, int):
+            continue
+        try:
+            counts[name] = delta.count_rows(table, version)
+        except Exception:  # noqa: BLE001 - a version gone since (vacuumed, table deleted) is just not counted
+            log.warning("run %s: could not count %s v%s", run_key, name, version)
+    return counts
+
+
+def _catalogue_version(run_key: str) -> tuple[int | None, str | None]:
+    """The catalogue version row the run got, if ops.catalogue_versions exists and has one."""
+    try:
+        from schemas import ops
+        from warehouse import delta
+
+        rows = [r for r in delta.read_or_empty(ops.CATALOGUE_VERSIONS, filters=[("run_key", "=", run_key)]).to_pylist()
+                if r.get("rolled_back_to") is None]
+    except Exception as err:  # noqa: BLE001 - no versions table (yet), or another layout: no version to name
+        log.info("run %s: no catalogue version read (%s)", run_key, err)
+        return None, None
+    if not rows:
+        return None, None
+    row = max(rows, key=lambda r: r["version"])
+    return row["version"], row["status"]
+
+
+def summarise(context: Mapping[str, Any]) -> dict:
+    """The ``ops.pipeline_runs`` row of the run ``context`` belongs to (read while its last task runs)."""
+    from core.runs import RunPartition
+    from warehouse import audits as gate_audits
+
+    ti, run_id = context["ti"], context["run_id"]
+    run_key = RunPartition.from_airflow(context).run_key
+    order, states, durations = _stages(context)
+    failed = [t for t in order if states.get(t) == "failed"]
+    broken = failed or [t for t in order if states.get(t) in FAILED_STATES]
+    failure = None
+    if broken:
+        failure = _pull(ti, broken[0], FAILURE_KEY) or (
+            f"{ti.dag_id} run {run_id}: stage {broken[0]} ended {states[broken[0]]} (no error was recorded for it).")
+
+    crawled = _pull(ti, "crawl") or {}
+    trained = _pull(ti, "train_tag_head") or {}
+    versions: dict[str, int] = {}
+    for task_id in ("crawl", "clean_covers", "build_catalogue", "quality_gate"):
+        value = _pull(ti, task_id) or {}
+        value = value.get("bronze_versions", value) if task_id == "crawl" else value
+        versions.update({k: v for k, v in value.items() if isinstance(v, int)})
+    audits = gate_audits.of_run(run_key) if "quality_gate" in states else {}
+    catalogue_version, catalogue_status = _catalogue_version(run_key) if "quality_gate" in states else (None, None)
+
+    dag_run = context.get("dag_run")
+    started = getattr(dag_run, "start_date", None)
+    recorded = datetime.now(timezone.utc)
+    return {
+        "dag_id": ti.dag_id,
+        "run_key": run_key,
+        "run_id": run_id,
+        "state": "failed" if broken else "success",
+        "started_at": started,
+        "recorded_at": recorded,
+        "duration_s": round((recorded - started).total_seconds(), 3) if started else None,
+        "stage_states": json.dumps({t: states.get(t) for t in order}),
+        "stage_durations": json.dumps({t: durations[t] for t in order if t in durations}),
+        "failed_stage": broken[0] if broken else None,
+        "failure": failure,
+        "row_counts": json.dumps(_row_counts(run_key, audits, versions), sort_keys=True),
+        "quality_passed": all(a["passed"] for a in audits.values()) if audits else None,
+        "quality_failures": [f"{name}: {f}" for name, a in sorted(audits.items()) for f in a["failures"]],
+        "crawl_books": json.dumps(crawled["stats"], sort_keys=True, default=str) if crawled.get("stats") else None,
+        "catalogue_version": catalogue_version,
+        "catalogue_status": catalogue_status,
+        "model_version": trained.get("model_version"),
+    }
+
+
+def write(row: dict) -> None:
+    """Replace the run's row (merge on dag_id, run_key): recording a run again never duplicates it."""
+    import pyarrow as pa
+
+    from schemas import ops
+    from warehouse import delta
+
+    delta.merge(ops.PIPELINE_RUNS, pa.Table.from_pylist([row], schema=ops.PIPELINE_RUNS.arrow_schema()))
+
+
+def record_run(context: Mapping[str, Any]) -> dict:
+    """The ``record_run`` task: summarise the run, write its row, log one line; returns its state.
+
+    A run stopped by a wrong setting is not recorded: the settings say where the row would go, and
+    the failed stage's own paragraph already names the setting.
+    """
+    from core import settings
+    from core.errors import ConfigurationError
+
+    try:
+        settings.load()
+    except ConfigurationError as err:
+        log.warning("run summary not written: the settings are wrong (%s)", err)
+        return {"recorded": False}
+    row = summarise(context)
+    write(row)
+    log.info("run %s of %s: %s%s", row["run_key"], row["dag_id"], row["state"],
+             f" at {row['failed_stage']}" if row["failed_stage"] else "")
+    return {"run_key": row["run_key"], "state": row["state"], "failed_stage": row["failed_stage"]}
+
+
+def runs(dag_id: str | None = None, limit: int | None = None) -> list[dict]:
+    """Recorded runs, newest first, JSON columns read back."""
+    from schemas import ops
+    from warehouse import delta
+
+    filters = [("dag_id", "=", dag_id)] if dag_id else None
+    rows = sorted(delta.read_or_empty(ops.PIPELINE_RUNS, filters=filters).to_pylist(),
+                  key=lambda r: (r["recorded_at"], r["run_key"]), reverse=True)
+    for row in rows:
+        for column in ("stage_states", "stage_durations", "row_counts", "crawl_books"):
+            row[column] = json.loads(row[column]) if row[column] else {}
+    return rows[:limit] if limit else rows
+
+
+def last(dag_id: str | None = None) -> dict | None:
+    found = runs(dag_id, limit=1)
+    return found[0] if found else None
+
+
+def quality_text(row: dict) -> str:
+    if row["quality_passed"] is None:
+        return "no gate ran"
+    if row["quality_passed"]:
+        return "passed"
+    failures = row["quality_failures"]
+    return f"{len(failures)} failed: {failures[0]}" if failures else "failed"
+
+
+def describe(row: dict) -> str:
+    """A run's summary in a few lines, for the end of ``scenetune demo``."""
+    seconds = f" in {row['duration_s']:.0f}s" if row["duration_s"] is not None else ""
+    lines = [f"Run summary (ops.pipeline_runs): {row['dag_id']} {row['run_key']} {row['state']}{seconds}"]
+    lines.append("  stages: " + "  ".join(f"{t} {d:.0f}s" for t, d in row["stage_durations"].items()))
+    if row["failed_stage"]:
+        lines.append(f"  failed at {row['failed_stage']}: {row['failure']}")
+    books = row["crawl_books"]
+    if books:
+        shown = {k: books[k] for k in ("requested", "parsed", "unchanged", "quarantined", "failed") if k in books}
+        lines.append("  crawl: " + ", ".join(f"{k} {v}" for k, v in shown.items()))
+    counts = row["row_counts"]
+    if counts:
+        shown = {k: counts[k] for k in ("silver.playlists", "gold.songs", "gold.tag_map") if k in counts} or counts
+        lines.append("  rows: " + ", ".join(f"{k} {v}" for k, v in shown.items()))
+    version = (f"version {row['catalogue_version']} ({row['catalogue_status']})" if row["catalogue_version"] is not None
+               else "no version recorded")
+    lines.append(f"  quality: {quality_text(row)}; catalogue {version}; tag head {row['model_version'] or '-'}")
+    return "\n".join(lines)

@@ -1,0 +1,173 @@
+"""Tag models: pictures in, a 0-1 score per label out.
+
+Two kinds, chosen by :func:`current_spec`:
+
+- ``head`` (default): EfficientNet-Lite0 features -> a trained linear multi-label head (sigmoid per
+  label), the head of the latest catalogue refresh (``ops.tag_models``; trained by
+  ``scoring.tag_head.train_tag_head``).
+- ``clip``: when ``SCENETUNE_CLIP_MODEL_DIR`` names a local CLIP folder, zero-shot: cosine between the
+  photo and "a photo of <label's English>" for each label, softmax within each label group.
+
+A :class:`ModelSpec` is small and picklable: Spark ships it to the executors, where :func:`load`
+builds the model once per worker process and keeps it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from PIL import Image
+
+from core import settings
+from core.errors import NotRetryable
+from schemas import scoring as tables
+from scoring import labels as label_maps
+from scoring.encoders import ClipEncoder, EfficientNetLite0, Encoder, clip_version
+from warehouse import delta
+
+HEAD_FILE, HEAD_META = "head.pt", "head.json"
+
+
+class NoTagModel(NotRetryable):
+    """Nothing to score with yet: a retry does not train a head."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    kind: str  # "head" | "clip"
+    model_version: str
+    path: str  # absolute: the head's folder or the CLIP folder
+    encoder: str
+    labels: tuple[str, ...]
+    groups: tuple[str, ...]
+    catalogue_version: str | None  # catalogue run the labels (and, for a head, the training data) come from
+
+
+def head_spec(row: dict, home: Path) -> ModelSpec:
+    return ModelSpec("head", row["model_version"], str(home / row["path"]), row["encoder"], tuple(row["labels"]),
+                     tuple(row["label_groups"]), row["catalogue_version"])
+
+
+def latest_head() -> ModelSpec | None:
+    """The head the latest catalogue refresh trained, or None."""
+    models = delta.read_or_empty(tables.TAG_MODELS).to_pylist()
+    if not models:
+        return None
+    return head_spec(max(models, key=lambda r: r["run_key"]), settings.load().home)
+
+
+def clip_spec(model_dir: Path, label_map: label_maps.LabelMap) -> ModelSpec:
+    labels = label_map.labels
+    prompts = hashlib.sha256(json.dumps([label_maps.prompt(x) for x in labels], ensure_ascii=False).encode())
+    encoder = clip_version(model_dir)
+    version = f"{encoder}:{hashlib.sha256((label_map.fingerprint + prompts.hexdigest()).encode()).hexdigest()[:8]}"
+    return ModelSpec("clip", version, str(model_dir), encoder, labels, tuple(label_map.group_of[x] for x in labels), None)
+
+
+def current_spec() -> ModelSpec:
+    """The model scoring uses now: the configured CLIP folder, else the latest trained head."""
+    s = settings.load()
+    if s.clip_model_dir is not None:
+        return clip_spec(s.clip_model_dir, label_maps.current())
+    head = latest_head()
+    if head is None:
+        raise NoTagModel("no tag head trained yet: run `scenetune refresh` (it trains one after the catalogue build),"
+                         " or set SCENETUNE_CLIP_MODEL_DIR to a local CLIP model")
+    return head
+
+
+def current_spec_or_none() -> ModelSpec | None:
+    try:
+        return current_spec()
+    except NoTagModel:
+        return None
+
+
+class TagModel:
+    spec: ModelSpec
+    encoder: Encoder
+
+    def prepare(self, image: Image.Image) -> np.ndarray:
+        return self.encoder.prepare(image)
+
+    def predict_with_features(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(n, len(labels))`` scores in 0-1 for ``(n, 3, size, size)`` prepared inputs, and the encoder's
+        unit-length features they were made from (``spec.encoder``)."""
+        raise NotImplementedError
+
+    def predict_prepared(self, inputs: np.ndarray) -> np.ndarray:
+        return self.predict_with_features(inputs)[0]
+
+    def predict(self, images: Sequence[Image.Image]) -> np.ndarray:
+        return self.predict_prepared(np.stack([self.prepare(img) for img in images]))
+
+
+def build_head(dim: int, n_labels: int):
+    import torch
+
+    return torch.nn.Linear(dim, n_labels)
+
+
+class HeadModel(TagModel):
+    def __init__(self, spec: ModelSpec) -> None:
+        import torch
+
+        folder = Path(spec.path)
+        meta = json.loads((folder / HEAD_META).read_text())
+        self.encoder = EfficientNetLite0()
+        if meta["encoder"] != self.encoder.version:
+            raise NotRetryable(f"tag head {spec.model_version} was trained on {meta['encoder']}, "
+                               f"this machine has {self.encoder.version}: train the head again")
+        self.head = build_head(meta["dim"], len(meta["labels"]))
+        self.head.load_state_dict(torch.load(folder / HEAD_FILE, weights_only=True))
+        self.head.eval()
+        self.spec = spec
+
+    def scores_from_features(self, features: np.ndarray) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            return torch.sigmoid(self.head(torch.from_numpy(features))).numpy().astype(np.float32)
+
+    def predict_with_features(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        features = self.encoder.encode_prepared(inputs)
+        return self.scores_from_features(features), features
+
+
+def softmax_by_group(logits: np.ndarray, groups: Sequence[str]) -> np.ndarray:
+    """Softmax over the labels of each group separately: zero-shot CLIP picks one of each group well."""
+    out = np.zeros_like(logits, dtype=np.float32)
+    groups = np.asarray(groups)
+    for group in dict.fromkeys(groups):
+        cols = np.flatnonzero(groups == group)
+        part = logits[:, cols] - logits[:, cols].max(axis=1, keepdims=True)
+        exp = np.exp(part)
+        out[:, cols] = exp / exp.sum(axis=1, keepdims=True)
+    return out
+
+
+class ClipZeroShot(TagModel):
+    def __init__(self, spec: ModelSpec) -> None:
+        self.encoder = ClipEncoder(Path(spec.path))
+        self.texts = self.encoder.encode_texts([label_maps.prompt(x) for x in spec.labels])
+        self.spec = spec
+
+    def predict_with_features(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        features = self.encoder.encode_prepared(inputs)
+        return softmax_by_group(self.encoder.logit_scale * (features @ self.texts.T), self.spec.groups), features
+
+
+_LOADED: dict[ModelSpec, TagModel] = {}
+
+
+def load(spec: ModelSpec) -> TagModel:
+    """The model of ``spec``, built once per process (a Spark worker keeps it between tasks)."""
+    if spec not in _LOADED:
+        _LOADED.clear()  # one model at a time: a worker that moved on frees the old one
+        _LOADED[spec] = HeadModel(spec) if spec.kind == "head" else ClipZeroShot(spec)
+    return _LOADED[spec]

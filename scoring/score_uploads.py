@@ -1,0 +1,428 @@
+"""Score the queued uploads: a Spark job (``mapInPandas``), the tag model built once per worker.
+
+    spark-submit scoring/score_uploads.py --run-key 20261122T020000Z
+
+1. claim: queued rows, and rows a dead run left running, become ``running`` under this run
+   (``scoring.upload_queue``); inputs whose results a dead run already stored are not scored again;
+2. score: each distinct input (image + caption) once, in Spark tasks of up to ``IMAGES_PER_TASK``
+   images: read the stored copy, decode it safely, prepare it, predict every label in batches;
+   one bad image fails alone, with its reason, never its batch;
+3. store: the images' features (``gold.image_embeddings``); a caption's shift of the tags
+   (``scoring.text_intent``); ``gold.image_tags`` (the run's partition);
+4. recommend: both recommenders (``scoring.recommend``) for each scored input and the genres its
+   submitter chose, over the live catalogue (``scoring.catalogue``): ``gold.recommendations``;
+5. finish: each claimed row ``scored`` or ``failed``; duplicates waiting on them get the result; the
+   run's books in ``ops.scoring_runs``.
+
+A crash anywhere leaves rows ``running``: the next run claims them again, and what was stored
+before the crash is recovered, not scored twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from core import settings
+from core.runs import RunPartition
+from schemas.scoring import IMAGE_EMBEDDINGS, IMAGE_TAGS, RECOMMENDATIONS, SCORING_RUNS
+from scoring import images, models, upload_queue
+from warehouse import delta
+
+log = logging.getLogger(__name__)
+
+IMAGES_PER_TASK = 64  # a Spark task's share: small enough for a progress bar that moves, big enough to batch
+RESULT_SCHEMA = ("input_key STRING, ok BOOLEAN, reason STRING, width INT, height INT, format STRING, scores ARRAY<FLOAT>,"
+                 " features ARRAY<FLOAT>")
+RESULT_COLUMNS = ["input_key", "ok", "reason", "width", "height", "format", "scores", "features"]
+Progress = Callable[[int, int], None]
+
+
+# ---------------------------------------------------------------------------------------------- executors
+def score_inputs(items: list[tuple[str, str]], spec: models.ModelSpec, home: str, max_pixels: int) -> list[dict]:
+    """Score ``(input_key, stored_path)`` pairs; one result dict per pair, ``ok`` or with a ``reason``."""
+    model = models.load(spec)  # once per worker process; a failure here is the run's, not an image's
+    results: dict[str, dict] = {}
+    prepared: list[tuple[str, np.ndarray]] = []
+    for key, stored_path in items:
+        results[key], arr = _prepare(model, key, Path(home) / stored_path, max_pixels)
+        if arr is not None:
+            prepared.append((key, arr))
+    if prepared:
+        for key, predicted in _predict(model, prepared):
+            if isinstance(predicted, str):
+                results[key] = _failed(key, predicted)
+            else:
+                results[key]["scores"], results[key]["features"] = predicted[0].tolist(), predicted[1].tolist()
+    return [results[key] for key, _ in items]
+
+
+def _prepare(model: models.TagModel, key: str, path: Path, max_pixels: int) -> tuple[dict, np.ndarray | None]:
+    """Decode one upload and turn it into model input; its full-size pixels are freed on return."""
+    try:
+        decoded = images.load(path, max_pixels)
+        arr = model.prepare(decoded.image)
+    except images.Unreadable as why:
+        return _failed(key, str(why)), None
+    except Exception as err:  # noqa: BLE001 - whatever one image does, the others go on
+        return _failed(key, f"unexpected {type(err).__name__}: {' '.join(str(err).split())[:160]}"), None
+    return dict(input_key=key, ok=True, reason=None, width=decoded.width, height=decoded.height,
+                format=decoded.format, scores=None, features=None), arr
+
+
+def _failed(key: str, reason: str) -> dict:
+    return dict(input_key=key, ok=False, reason=reason, width=None, height=None, format=None, scores=None,
+                features=None)
+
+
+def _predict(model: models.TagModel, prepared: list[tuple[str, np.ndarray]]) -> Iterator[tuple[str, object]]:
+    """(scores, features) per key; a batch that fails is retried one image at a time, so only the bad one fails."""
+    try:
+        scores, features = model.predict_with_features(np.stack([arr for _, arr in prepared]))
+        yield from zip((k for k, _ in prepared), zip(scores, features))
+        return
+    except Exception:  # noqa: BLE001 - isolate the culprit below
+        if len(prepared) == 1:
+            key, arr = prepared[0]
+            try:
+                scores, features = model.predict_with_features(arr[None])
+                yield key, (scores[0], features[0])
+            except Exception as err:  # noqa: BLE001
+                yield key, f"the model failed on it: {type(err).__name__}: {' '.join(str(err).split())[:160]}"
+            return
+    for one in prepared:
+        yield from _predict(model, [one])
+
+
+def _score_partition(batches, spec: models.ModelSpec, home: str, max_pixels: int):
+    import pandas as pd
+
+    for pdf in batches:
+        items = list(zip(pdf["input_key"], pdf["stored_path"]))
+        yield pd.DataFrame(score_inputs(items, spec, home, max_pixels), columns=RESULT_COLUMNS)
+
+
+# ---------------------------------------------------------------------------------------------- driver
+def _watch(spark, group: str, tasks: int, images_total: int, progress: Progress, stop: threading.Event) -> None:
+    """Report finished images (tasks x images per task) while the job runs."""
+    tracker = spark.sparkContext.statusTracker()
+    per_task = images_total / max(tasks, 1)
+    while not stop.wait(0.5):
+        done = 0
+        for job_id in tracker.getJobIdsForGroup(group):
+            job = tracker.getJobInfo(job_id)
+            for stage_id in (job.stageIds if job else []):
+                info = tracker.getStageInfo(stage_id)
+                if info is not None and info.numTasks == tasks:
+                    done = max(done, info.numCompletedTasks)
+        progress(min(images_total, round(done * per_task)), images_total)
+
+
+def run_spark(spark, items: list[tuple[str, str]], spec: models.ModelSpec, run_key: str,
+              progress: Progress | None = None) -> dict[str, dict]:
+    """Score ``(input_key, stored_path)`` pairs on the cluster; ``{input_key: result}``."""
+    from pyspark.sql import types as T
+
+    s = settings.load()
+    tasks = max(min(len(items), spark.sparkContext.defaultParallelism), math.ceil(len(items) / IMAGES_PER_TASK))
+    schema = T.StructType([T.StructField("input_key", T.StringType()), T.StructField("stored_path", T.StringType())])
+    frame = spark.createDataFrame(spark.sparkContext.parallelize(items, tasks), schema)
+    home, max_pixels = str(s.home), s.upload_max_pixels
+
+    def score_partition(batches):
+        return _score_partition(batches, spec, home, max_pixels)
+
+    scored = frame.mapInPandas(score_partition, RESULT_SCHEMA)
+    group = f"score-uploads-{run_key}"
+    spark.sparkContext.setJobGroup(group, f"score {len(items)} uploads")
+    stop = threading.Event()
+    watcher = None
+    if progress is not None:
+        watcher = threading.Thread(target=_watch, args=(spark, group, tasks, len(items), progress, stop), daemon=True)
+        watcher.start()
+    try:
+        table = scored.toArrow()
+    finally:
+        stop.set()
+        if watcher is not None:
+            watcher.join()
+        spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+    if progress is not None:
+        progress(len(items), len(items))
+    return {row["input_key"]: row for row in table.to_pylist()}
+
+
+def stored_results(spec: models.ModelSpec, input_keys: set[str]) -> set[str]:
+    """Inputs that already have this model's tags: stored by a run that died before its verdicts, or by an
+    earlier run when the same input comes again for other genres or a newer catalogue. Never scored twice."""
+    if not input_keys:
+        return set()
+    data = delta.read_or_empty(IMAGE_TAGS, columns=["input_key"],
+                               filters=[("model_version", "=", spec.model_version),
+                                        ("input_key", "in", sorted(input_keys))])
+    return set(data.column("input_key").to_pylist())
+
+
+def stored_tag_scores(spec: models.ModelSpec, input_keys: set[str]) -> dict[str, np.ndarray]:
+    """The final scores (image + caption) of stored inputs, in the model's label order."""
+    if not input_keys:
+        return {}
+    data = delta.read_or_empty(IMAGE_TAGS, columns=["input_key", "label", "score"],
+                               filters=[("model_version", "=", spec.model_version),
+                                        ("input_key", "in", sorted(input_keys))])
+    column = {label: j for j, label in enumerate(spec.labels)}
+    out: dict[str, np.ndarray] = {}
+    for row in data.to_pylist():
+        scores = out.setdefault(row["input_key"], np.zeros(len(spec.labels), np.float32))
+        if row["label"] in column:
+            scores[column[row["label"]]] = row["score"]
+    return out
+
+
+def stored_embeddings(encoder: str, shas: set[str]) -> dict[str, np.ndarray]:
+    if not shas:
+        return {}
+    data = delta.read_or_empty(IMAGE_EMBEDDINGS, filters=[("encoder", "=", encoder), ("sha256", "in", sorted(shas))])
+    return {r["sha256"]: np.asarray(r["embedding"], dtype=np.float32) for r in data.to_pylist()}
+
+
+def store_embeddings(encoder: str, run_key: str, features: dict[str, list[float]]) -> None:
+    """New images' features, once per image and encoder (a merge that never replaces)."""
+    rows = [{"sha256": sha, "encoder": encoder, "embedding": list(f), "run_key": run_key}
+            for sha, f in sorted(features.items())]
+    delta.merge(IMAGE_EMBEDDINGS, pa.Table.from_pylist(rows, schema=IMAGE_EMBEDDINGS.arrow_schema()), update=False)
+
+
+def store_tags(spec: models.ModelSpec, run_key: str, new_rows: pa.Table) -> None:
+    """Replace the run's partition with its tags: those a retry of the same run kept, plus the new ones."""
+    partition = {"model_version": spec.model_version, "run_key": run_key}
+    kept = delta.read_or_empty(IMAGE_TAGS, filters=[(c, "=", v) for c, v in partition.items()])
+    if kept.num_rows:
+        fresh = set(new_rows.column("input_key").to_pylist())
+        kept = kept.filter(~pc.is_in(kept.column("input_key"), pa.array(sorted(fresh), pa.string())))
+    delta.replace_partition(IMAGE_TAGS, pa.concat_tables([kept.select(IMAGE_TAGS.column_names).cast(
+        IMAGE_TAGS.arrow_schema()), new_rows]), partition)
+
+
+def image_tag_rows(spec: models.ModelSpec, results: list[dict], sha_of: dict[str, str], run_key: str,
+                   shifts: dict[str, np.ndarray] | None = None) -> pa.Table:
+    """One row per (input, label): the photo's score, what its caption moved it (``shifts``), the final
+    score (clipped to 0-1), and each label's rank within its group by the final score."""
+    ok = [r for r in results if r["ok"]]
+    n, labels = len(ok), len(spec.labels)
+    if not n:
+        return IMAGE_TAGS.arrow_schema().empty_table()
+    image = np.asarray([r["scores"] for r in ok], dtype=np.float32).reshape(n, labels)
+    shift = np.zeros_like(image)
+    for i, r in enumerate(ok):
+        if shifts and r["input_key"] in shifts:
+            shift[i] = shifts[r["input_key"]]
+    scores = np.clip(image + shift, 0.0, 1.0).astype(np.float32)
+    shift = scores - image  # what the caption actually moved, after clipping
+    ranks = np.zeros_like(scores, dtype=np.int32)
+    groups = np.asarray(spec.groups)
+    for group in dict.fromkeys(spec.groups):
+        cols = np.flatnonzero(groups == group)
+        order = np.argsort(-scores[:, cols], axis=1, kind="stable")
+        ranks[np.arange(n)[:, None], cols[order]] = np.arange(1, len(cols) + 1)
+    keys = [r["input_key"] for r in ok]
+    return pa.table({
+        "input_key": np.repeat(keys, labels),
+        "sha256": np.repeat([sha_of[k] for k in keys], labels),
+        "model_version": [spec.model_version] * (n * labels),
+        "catalogue_version": pa.array([spec.catalogue_version] * (n * labels), pa.string()),
+        "label": np.tile(spec.labels, n),
+        "label_group": np.tile(spec.groups, n),
+        "score": scores.ravel(),
+        "image_score": image.ravel(),
+        "text_shift": shift.ravel(),
+        "rank_in_group": ranks.ravel(),
+        "run_key": [run_key] * (n * labels),
+    }, schema=IMAGE_TAGS.arrow_schema())
+
+
+# ---------------------------------------------------------------------------------------------- songs
+def genre_choice(genres) -> str:
+    return ",".join(genres or ())
+
+
+def recommend_picks(spec: models.ModelSpec, targets: list[dict], tag_scores: dict[str, np.ndarray],
+                    features: dict[str, np.ndarray], catalogue) -> list[dict[str, list]]:
+    """Both recommenders' picks for each target ``{input_key, sha256, genres}`` (tags of the input in
+    ``tag_scores``, image features of the sha256 in ``features``): ``[{recommender: [Pick, ...]}]``."""
+    from scoring import recommend
+
+    group_of = dict(zip(spec.labels, spec.groups))
+    chosen = {t["input_key"]: recommend.chosen_labels(tag_scores[t["input_key"]], spec.labels, spec.groups)
+              for t in targets}
+    sentences = {key: recommend.tag_sentence(labels, catalogue, group_of) for key, labels in chosen.items()}
+    distinct = sorted({s for s in sentences.values() if s})
+    vectors = (dict(zip(distinct, recommend.embed_sentences(distinct)))
+               if distinct and len(catalogue.sentence_vectors) else {})
+    searchable = sorted({t["sha256"] for t in targets if t["sha256"] in features}) if catalogue.cover_ids else []
+    nearest = {}
+    if searchable:
+        sims, covers = recommend.nearest_covers(np.stack([features[s] for s in searchable]), catalogue)
+        nearest = {sha: (sims[i], covers[i]) for i, sha in enumerate(searchable)}
+    out = []
+    for target in targets:
+        key, genres, picks = target["input_key"], list(target["genres"] or ()), {}
+        if sentences[key] in vectors:
+            picks[recommend.MPIC] = recommend.mpic(vectors[sentences[key]], chosen[key], genres, catalogue)
+        if target["sha256"] in nearest:
+            sims, covers = nearest[target["sha256"]]
+            best = recommend.best_of_groups(tag_scores[key], spec.labels, spec.groups)
+            picks[recommend.IMGENIE] = recommend.imgenie(features[target["sha256"]], sims, covers, best, chosen[key],
+                                                         genres, catalogue, exclude=target.get("exclude_covers", ()))
+        out.append(picks)
+    return out
+
+
+def recommendation_rows(spec: models.ModelSpec, run_key: str, targets: list[dict], tag_scores: dict[str, np.ndarray],
+                        features: dict[str, np.ndarray], catalogue) -> pa.Table:
+    """Both recommenders' songs for each target ``{input_key, sha256, genres}``, as gold.recommendations rows."""
+    rows = []
+    for target, picks in zip(targets, recommend_picks(spec, targets, tag_scores, features, catalogue)):
+        for recommender, chosen in picks.items():
+            for rank, pick in enumerate(chosen, start=1):
+                rows.append({
+                    "input_key": target["input_key"], "sha256": target["sha256"],
+                    "genre_choice": genre_choice(target["genres"]), "recommender": recommender, "rank": rank,
+                    "song_key": catalogue.song_key[pick.song], "song_id": catalogue.song_id[pick.song],
+                    "title": catalogue.title[pick.song], "artist": catalogue.artist[pick.song],
+                    "genres": list(catalogue.genres[pick.song]), "score": pick.score,
+                    "matched_tags": list(pick.matched), "model_version": spec.model_version,
+                    "catalogue_version": catalogue.version, "run_key": run_key,
+                })
+    return pa.Table.from_pylist(rows, schema=RECOMMENDATIONS.arrow_schema())
+
+
+def recommend_for(spec: models.ModelSpec, run_key: str, targets: list[dict], tag_scores: dict[str, np.ndarray],
+                  features: dict[str, np.ndarray]) -> tuple[str | None, int]:
+    """Make and store both recommenders' songs for the targets; ``(catalogue version, rows)``. Without a
+    catalogue yet: ``(None, 0)``, the tags are kept and the next run after a refresh recommends."""
+    from scoring import catalogue as catalogues
+
+    if not targets:
+        return catalogues.current_version(), 0
+    try:
+        catalogue = catalogues.load(cover_encoder=spec.encoder)
+    except catalogues.NoCatalogue as why:
+        log.warning("no recommendations: %s", why)
+        return None, 0
+    rows = recommendation_rows(spec, run_key, targets, tag_scores, features, catalogue)
+    delta.merge(RECOMMENDATIONS, rows)  # on (input, genres, recommender, model, catalogue, rank): a rerun replaces
+    return catalogue.version, rows.num_rows
+
+
+@dataclass
+class Books:
+    run_key: str
+    model_version: str = ""
+    encoder: str = ""
+    claimed: int = 0
+    reclaimed: int = 0
+    poisoned: int = 0
+    recovered: int = 0
+    scored: int = 0
+    failed: int = 0
+    images_encoded: int = 0
+    duplicates_resolved: int = 0
+    recommendations: int = 0
+    catalogue_version: str | None = None
+    duration_s: float = 0.0
+
+
+def score(run_key: str, *, spark=None, progress: Progress | None = None) -> dict:
+    """Score everything queued (and what a dead run left running); return the run's books."""
+    RunPartition.parse(run_key)  # a malformed key stops here, in one line
+    s = settings.load()
+    started = time.monotonic()
+    books = Books(run_key)
+    with upload_queue.run_lock():
+        if upload_queue.pending_count() == 0:
+            books.duplicates_resolved = upload_queue.resolve_duplicates()
+            return vars(books)  # nothing to do, no model needed, no books row
+        spec = models.current_spec()
+        books.model_version, books.encoder = spec.model_version, spec.encoder
+        claim = upload_queue.claim(run_key, s.scoring_max_attempts)
+        books.claimed = len(claim.rows) + len(claim.poisoned)
+        books.reclaimed, books.poisoned = claim.reclaimed, len(claim.poisoned)
+        sha_of = {r["input_key"]: r["sha256"] for r in claim.rows}
+        recovered = stored_results(spec, set(sha_of))
+        features = stored_embeddings(spec.encoder, set(sha_of.values()))
+        # Encode what has no tags yet, and what has tags but no stored features (a dead run's, an older layout's).
+        todo = {r["input_key"]: r["stored_path"] for r in claim.rows
+                if r["input_key"] not in recovered or r["sha256"] not in features}
+        results: dict[str, dict] = {}
+        if todo:
+            from spark_jobs.session import spark_session
+
+            with spark_session("scenetune-score-uploads", spark) as session:
+                results = run_spark(session, sorted(todo.items()), spec, run_key, progress)
+        fresh = {sha_of[k]: r["features"] for k, r in results.items() if r["ok"] and sha_of[k] not in features}
+        if fresh:
+            store_embeddings(spec.encoder, run_key, fresh)
+            features.update({sha: np.asarray(f, dtype=np.float32) for sha, f in fresh.items()})
+        to_tag = [r for k, r in results.items() if k not in recovered]
+        if to_tag:
+            from scoring import text_intent
+
+            captions = {r["input_key"]: r["caption"] for r in claim.rows if r["caption"]}
+            shifts = text_intent.shifts({r["input_key"]: captions[r["input_key"]] for r in to_tag
+                                         if r["ok"] and r["input_key"] in captions}, spec.labels, spec.groups)
+            store_tags(spec, run_key, image_tag_rows(spec, to_tag, sha_of, run_key, shifts))
+        books.images_encoded = len(results)
+
+        good = [r for r in claim.rows if r["input_key"] in recovered
+                or (r["input_key"] in results and results[r["input_key"]]["ok"])]
+        targets = list({(r["input_key"], genre_choice(r["genres"])): {
+            "input_key": r["input_key"], "sha256": r["sha256"], "genres": list(r["genres"] or ())} for r in good}.values())
+        tag_scores = stored_tag_scores(spec, {t["input_key"] for t in targets})
+        catalogue_version, books.recommendations = recommend_for(spec, run_key, targets, tag_scores, features)
+        books.catalogue_version = catalogue_version or spec.catalogue_version
+
+        finished = []
+        for row in claim.rows:
+            row.update(model_version=spec.model_version, catalogue_version=books.catalogue_version)
+            result = results.get(row["input_key"])
+            if row["input_key"] in recovered:
+                row.update(status="scored", reason=None)
+                books.recovered += 1
+            elif result is not None and result["ok"]:
+                row.update(status="scored", reason=None, width=result["width"], height=result["height"],
+                           format=result["format"])
+                books.scored += 1
+            else:
+                reason = result["reason"] if result is not None else "no result came back from the scoring job"
+                row.update(status="failed", reason=reason, model_version=None, catalogue_version=None)
+                books.failed += 1
+            finished.append(row)
+        upload_queue.finish(run_key, finished)
+        books.duplicates_resolved = upload_queue.resolve_duplicates()
+        books.duration_s = round(time.monotonic() - started, 3)
+        delta.merge(SCORING_RUNS, pa.Table.from_pylist([vars(books)], schema=SCORING_RUNS.arrow_schema()))
+    return vars(books)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run-key", required=True, help="the scoring run's key, e.g. 20261122T020000Z")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    print(json.dumps(score(args.run_key)))
+
+
+if __name__ == "__main__":
+    main()

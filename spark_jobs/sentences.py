@@ -1,0 +1,66 @@
+"""One sentence per song, from its merged tag labels: what the sentence model embeds.
+
+A song's tags (gold.songs.tags, most frequent first) are mapped to their labels (gold.tag_map),
+tags of no category are left out (genres, brands, charts: MPIC joined only the six category lists),
+and each category keeps its first ``LABELS_PER_CATEGORY`` labels, in Genie's category order
+(situation, emotion, time, style, weather, season). The English sentence joins the labels'
+glossary texts (schemas/glossary.json) with commas — ``drive, love, night, calm, rainy day,
+winter`` — and is what is embedded; the Korean sentence joins the labels themselves. A label the
+glossary lacks stays in Korean inside the English sentence and is listed in ``untranslated``.
+
+Capping each category keeps the sentence about a song's dominant contexts: a hit listed in 300
+playlists carries nearly every tag, and a sentence of all of them says nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from schemas import glossary
+from schemas.gold import TAG_CATEGORIES
+
+LABELS_PER_CATEGORY = 3
+SEPARATOR = ", "
+
+
+@dataclass(frozen=True)
+class Sentence:
+    english: str
+    korean: str
+    labels: tuple[str, ...]  # the Korean labels, in sentence order
+    untranslated: tuple[str, ...]  # labels the glossary has no English for (kept in Korean)
+
+    @property
+    def sentence_id(self) -> str:
+        return sentence_id(self.english)
+
+
+def sentence_id(english: str) -> str:
+    """The key of a sentence: 16 hex digits of the sha256 of its English text."""
+    return hashlib.sha256(english.encode("utf-8")).hexdigest()[:16]
+
+
+def song_sentence(tags: Iterable[str] | None, label_of: Mapping[str, tuple[str, str]],
+                  english: Callable[[str], str | None] = glossary.english) -> Sentence | None:
+    """The sentence of a song whose tags are ``tags`` (most frequent first), or None without a label
+    of the six categories. ``label_of``: tag -> (label, label's category), as in gold.tag_map."""
+    by_category: dict[str, list[str]] = {c: [] for c in TAG_CATEGORIES}
+    for tag in () if tags is None else tags:  # a list, or a numpy array from a pandas UDF
+        label, category = label_of.get(tag, (None, None))
+        if category not in by_category:
+            continue
+        chosen = by_category[category]
+        if label not in chosen and len(chosen) < LABELS_PER_CATEGORY:
+            chosen.append(label)
+    labels = tuple(label for c in TAG_CATEGORIES for label in by_category[c])
+    if not labels:
+        return None
+    texts = [(label, english(label)) for label in labels]
+    return Sentence(
+        english=SEPARATOR.join(text or label for label, text in texts),
+        korean=SEPARATOR.join(labels),
+        labels=labels,
+        untranslated=tuple(label for label, text in texts if not text),
+    )

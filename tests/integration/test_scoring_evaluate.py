@@ -1,0 +1,35 @@
+"""`scenetune evaluate scoring`: both recommenders measured on covers, an HTML report with plots and photos."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from scenetune.cli import cli
+from tests.integration.scoring_helpers import CATALOGUE_RUN, register_head, write_catalogue
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+
+
+def test_evaluate_scoring_writes_a_report_naming_model_and_catalogue(home, tmp_path):
+    version = register_head("20261121T000000Z")
+    write_catalogue()
+    out = tmp_path / "report.html"
+    done = CliRunner().invoke(cli, ["evaluate", "scoring", "--out", str(out), "--json"])
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.output)
+    assert (report["model_version"], report["catalogue_version"]) == (version, CATALOGUE_RUN)
+    assert report["queries"] == 6 and "leave-one-out" in report["query_source"]  # a tiny catalogue: every cover
+    for name in ("mpic_embedding", "imgenie_covers"):
+        scores = report["recommenders"][name]
+        assert scores["queries_answered"] == 6
+        for metric in ("precision_at_k", "coverage", "genre_share", "all_genres_met", "intra_list_distance"):
+            assert 0 <= scores[metric] <= 1, (name, metric)
+        assert 0 <= scores["popularity_percentile"] <= 100 and 1 <= scores["distinct_artists"] <= 5
+    assert {p["name"] for p in report["photos"]} >= {"coffee", "astronaut", "chelsea", "rocket"}
+    assert all(p["songs"]["mpic_embedding"] and p["labels"] for p in report["photos"])
+    html = out.read_text()
+    assert version in html and CATALOGUE_RUN in html
+    assert html.count("data:image/png;base64,") == 3 and html.count("data:image/jpeg;base64,") == len(report["photos"])

@@ -1,0 +1,75 @@
+"""The recommenders' rules and the caption's bounded shift, on a literal catalogue (no model, no Spark)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scoring import labels, recommend, text_intent
+from scoring.catalogue import Catalogue
+
+
+def unit(*values: float) -> np.ndarray:
+    v = np.asarray(values, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def literal_catalogue() -> Catalogue:
+    # songs 0..5; sentences: s0 (rain) = songs 0, 1; s1 (night) = song 2; s2 (sunny) = songs 3, 4, 5
+    genres = [("발라드",), ("POP",), ("POP",), ("댄스",), ("발라드",), ("인디",)]
+    song_labels = [{"비오는날"}, {"비오는날", "밤"}, {"밤"}, {"맑은날"}, {"맑은날"}, {"맑은날", "카페"}]
+    return Catalogue(
+        version="20261120T000000Z", pinned={}, label_map=labels.from_taxonomy(), category_of={},
+        song_key=[f"k{i}" for i in range(6)], title=[f"t{i}" for i in range(6)], artist=[f"a{i}" for i in range(6)],
+        song_id=[str(100 + i) for i in range(6)], genres=genres, song_labels=[frozenset(x) for x in song_labels],
+        popularity=np.asarray([5, 9, 3, 1, 2, 7]), newness=np.asarray([100, 101, 102, 103, 104, 105]),
+        sentence_vectors=np.stack([unit(1, 0, 0), unit(0.6, 0.8, 0), unit(0, 0, 1)]),
+        sentence_songs=[np.asarray([1, 0]), np.asarray([2]), np.asarray([5, 4, 3])],
+        cover_encoder="test", cover_ids=["c0", "c1", "c2"],
+        cover_vectors=np.stack([unit(1, 0), unit(0.8, 0.6), unit(0, 1)]),
+        cover_playlists=[(10,), (11,), (12,)],
+        playlist_labels={10: frozenset({"비오는날", "밤"}), 11: frozenset({"비오는날"}), 12: frozenset({"맑은날"})},
+        playlist_songs={10: np.asarray([0, 2]), 11: np.asarray([1, 3]), 12: np.asarray([4, 5])},
+    )
+
+
+def test_mpic_without_genres_is_the_best_five_by_sentence_then_most_listed():
+    picks = recommend.mpic(unit(1, 0, 0), ["비오는날"], [], literal_catalogue())
+    assert [p.song for p in picks] == [1, 0, 2, 5, 4]  # s0 (most listed first), s1, then s2's
+    assert picks[0].matched == ("비오는날",) and picks[2].matched == ()
+    assert picks[0].score == picks[1].score > picks[2].score
+
+
+def test_mpic_takes_the_best_song_of_each_chosen_genre_then_the_best_of_those_genres():
+    picks = recommend.mpic(unit(1, 0, 0), ["비오는날"], ["댄스", "발라드"], literal_catalogue())
+    songs = [p.song for p in picks]
+    assert set(songs[:2]) == {0, 3} and songs[0] == 0  # each genre's best, best first
+    assert songs[2] == 4  # then the best remaining of 댄스/발라드; other genres only fill in after
+    assert len(picks) == 5 and set(songs[3:]) <= {1, 2, 5}
+
+
+def test_imgenie_searches_per_group_interleaves_three_orderings_and_dedupes():
+    catalogue = literal_catalogue()
+    feature = unit(1, 0.1)
+    sims, covers = recommend.nearest_covers(feature[None], catalogue)
+    assert covers[0][0] == 0  # FAISS: the nearest cover first
+    picks = recommend.imgenie(feature, sims[0], covers[0], {"weather": "비오는날"}, ["비오는날"], ["POP"], catalogue)
+    songs = [p.song for p in picks]
+    assert len(songs) == len(set(songs)) == 4  # playlists 10 and 11 carry 비오는날: songs 0-3; 12 does not
+    # genre match + newest -> 2, genre match + most listed -> 1, similarity + most listed -> 0, then 3
+    assert songs == [2, 1, 0, 3]
+    assert all(p.matched == ("비오는날",) for p in picks)
+
+
+def test_chosen_labels_keep_each_groups_best_and_confident_others():
+    chosen = recommend.chosen_labels([0.9, 0.6, 0.2, 0.3, 0.1], ["비오는날", "겨울", "맑은날", "밤", "카페"],
+                                     ["weather", "weather", "weather", "situation", "situation"])
+    assert chosen == ["비오는날", "겨울", "밤"]
+
+
+def test_a_caption_shift_is_bounded_and_points_to_the_most_similar_label():
+    captions = np.stack([unit(1, 0, 0), unit(0, 0, 1)])
+    label_vectors = np.stack([unit(1, 0, 0), unit(0.5, 0.5, 0), unit(0, 1, 0), unit(0, 0, 1)])
+    shift = text_intent.shift_matrix(captions, label_vectors, ["weather", "weather", "weather", "mood"])
+    assert np.abs(shift).max() <= text_intent.CAP + 1e-6
+    assert shift[0, 0] == np.float32(text_intent.CAP) and shift[0, 2] < 0 < shift[0, 1]
+    assert text_intent.is_english("a rainy night drive") and not text_intent.is_english("비 오는 밤 드라이브")

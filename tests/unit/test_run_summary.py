@@ -1,0 +1,66 @@
+"""Run summaries: one ops.pipeline_runs row per run, replaced on a re-run, listed by `scenetune runs`."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+from click.testing import CliRunner
+
+from scenetune import run_summary
+from scenetune.cli import cli
+
+STARTED = datetime(2026, 11, 16, 0, 0, 5, tzinfo=timezone.utc)
+
+
+def _row(run_key: str, **changes) -> dict:
+    row = {
+        "dag_id": "catalogue_refresh", "run_key": run_key, "run_id": f"scheduled__{run_key}", "state": "success",
+        "started_at": STARTED, "recorded_at": STARTED + timedelta(seconds=95), "duration_s": 95.0,
+        "stage_states": json.dumps({"preflight": "success", "crawl": "success", "publish": "success"}),
+        "stage_durations": json.dumps({"preflight": 2.0, "crawl": 61.5, "publish": 4.2}),
+        "failed_stage": None, "failure": None,
+        "row_counts": json.dumps({"gold.songs": 812, "silver.playlists": 50}),
+        "quality_passed": True, "quality_failures": [],
+        "crawl_books": json.dumps({"requested": 50, "parsed": 50, "failed": 0}),
+        "catalogue_version": 1, "catalogue_status": "published", "model_version": "head-1",
+    }
+    return {**row, **changes}
+
+
+def test_a_rerun_replaces_its_row_and_runs_lists_newest_first(home):
+    run_summary.write(_row("20261116T000000Z"))
+    failed = _row("20261123T000000Z", state="failed", failed_stage="quality_gate", quality_passed=False,
+                  quality_failures=["gold.songs: no songs"], catalogue_version=2, catalogue_status="rejected",
+                  failure="stage quality_gate failed: ConfigurationError: no songs. It was not retried.",
+                  recorded_at=STARTED + timedelta(days=7), stage_durations=json.dumps({"crawl": 3.0}))
+    run_summary.write(failed)
+    run_summary.write({**failed, "run_id": "manual__again"})  # the same run recorded again
+
+    rows = run_summary.runs()
+    assert [(r["run_key"], r["run_id"]) for r in rows] == [("20261123T000000Z", "manual__again"),
+                                                            ("20261116T000000Z", "scheduled__20261116T000000Z")]
+    assert rows[1]["stage_durations"] == {"preflight": 2.0, "crawl": 61.5, "publish": 4.2}
+    assert run_summary.last("catalogue_refresh")["run_key"] == "20261123T000000Z"
+    assert run_summary.runs("score_uploads") == []
+
+    text = run_summary.describe(rows[1])
+    assert "catalogue_refresh 20261116T000000Z success in 95s" in text
+    assert "crawl 62s" in text and "gold.songs 812" in text and "version 1 (published)" in text
+    assert "failed at quality_gate: stage quality_gate failed" in run_summary.describe(rows[0])
+
+    listed = CliRunner().invoke(cli, ["runs"])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    first = next(i for i, line in enumerate(lines) if "20261123T000000Z" in line)
+    second = next(i for i, line in enumerate(lines) if "20261116T000000Z" in line)
+    assert first < second
+    assert "failed at quality_gate" in lines[first] and "1 failed: gold.songs: no songs" in lines[first]
+    assert "crawl 62s" in lines[second] and "812" in lines[second] and "1 published" in lines[second]
+    as_json = json.loads(CliRunner().invoke(cli, ["runs", "--json", "--limit", "1"]).output)
+    assert [r["run_key"] for r in as_json] == ["20261123T000000Z"]
+
+
+def test_runs_before_any_run_says_what_to_do(home):
+    done = CliRunner().invoke(cli, ["runs"])
+    assert done.exit_code == 0 and "no runs recorded yet" in done.output
