@@ -49,17 +49,24 @@ def _pairs(n: int) -> int:
     return n * (n - 1) // 2
 
 
+def contingency(pairs: Iterable[tuple[Hashable, Hashable]]) -> tuple[Counter, Counter, Counter, int]:
+    """Counts of two clusterings given one ``(cluster in A, cluster in B)`` pair per item: per cell,
+    per A cluster, per B cluster, and the items."""
+    cells: Counter = Counter()
+    left: Counter = Counter()
+    right: Counter = Counter()
+    n = 0
+    for a, b in pairs:
+        cells[(a, b)] += 1
+        left[a] += 1
+        right[b] += 1
+        n += 1
+    return cells, left, right, n
+
+
 def pair_scores(labels: Iterable[tuple[Hashable, Hashable]]) -> PairScores:
     """Pair precision and recall of ``(predicted cluster, true cluster)`` labels, one per item."""
-    cells: Counter = Counter()
-    predicted: Counter = Counter()
-    true: Counter = Counter()
-    items = 0
-    for pred, truth in labels:
-        cells[(pred, truth)] += 1
-        predicted[pred] += 1
-        true[truth] += 1
-        items += 1
+    cells, predicted, true, items = contingency(labels)
     both = sum(_pairs(n) for n in cells.values())
     pred_pairs = sum(_pairs(n) for n in predicted.values())
     true_pairs = sum(_pairs(n) for n in true.values())

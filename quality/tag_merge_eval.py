@@ -14,25 +14,16 @@ Pure Python over plain rows (gold.tag_map as dicts); nothing here reads the demo
 from __future__ import annotations
 
 import csv
-from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping
 from math import comb
 from pathlib import Path
 
-from quality.catalogue_eval import pair_scores
+from quality.catalogue_eval import contingency, pair_scores
 
 
 def adjusted_rand_index(pairs: Iterable[tuple[Hashable, Hashable]]) -> float:
     """ARI of two clusterings given as one ``(cluster in A, cluster in B)`` pair per item (Hubert & Arabie)."""
-    cells: Counter = Counter()
-    left: Counter = Counter()
-    right: Counter = Counter()
-    n = 0
-    for a, b in pairs:
-        cells[(a, b)] += 1
-        left[a] += 1
-        right[b] += 1
-        n += 1
+    cells, left, right, n = contingency(pairs)
     if n < 2:
         return 1.0
     index = sum(comb(c, 2) for c in cells.values())

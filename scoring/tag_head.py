@@ -157,7 +157,7 @@ def cover_features(run_key: str, wanted: list[TrainingImage], spark=None) -> tup
     """Features of every wanted image (reusing stored ones of the same encoder); failures with reasons."""
     from spark_jobs.session import spark_session
 
-    encoder_version = _shared_encoder().version
+    encoder_version = encoders.efficientnet_version()
     stored, embedded_by = {}, {}
     for row in delta.read_or_empty(COVER_EMBEDDINGS).to_pylist():
         if row["encoder"] == encoder_version:
@@ -285,7 +285,7 @@ def train_tag_head(run_key: str, versions: dict[str, int] | None = None, *, spar
     heldout_map = float(np.mean(measured)) if measured else None
     prior_map = float(np.mean(priors)) if priors else None
 
-    encoder_version = _shared_encoder().version
+    encoder_version = encoders.efficientnet_version()
     groups = tuple(label_map.group_of[label] for label in kept)
     weights = b"".join(t.detach().numpy().tobytes() for t in head.state_dict().values())
     digest = hashlib.sha256(weights + json.dumps([kept, groups, encoder_version]).encode()).hexdigest()
