@@ -116,16 +116,14 @@ def demo(logical_date: str | None) -> None:
     for figure, path in _build_reports(logical_date).items():
         click.echo(f"{figure.replace('_', ' ').capitalize()}: {path}")
     click.echo("")
-    click.echo(f"$ scenetune sql \"{' '.join(SAMPLE_SQL.split())}\"")
-    click.echo(run_sql(SAMPLE_SQL).format())
-    click.echo("")
-    click.echo(f"Time per stage: {_stage_times(result)}")
     from scenetune import run_summary
 
+    # The run's summary (stages, books, quality, version), then what a user does next: a query.
     last_run = run_summary.last("catalogue_refresh")
-    if last_run is not None:
-        click.echo("")
-        click.echo(run_summary.describe(last_run))
+    click.echo(run_summary.describe(last_run) if last_run is not None else f"Time per stage: {_stage_times(result)}")
+    click.echo("")
+    click.echo(f"$ scenetune sql \"{' '.join(SAMPLE_SQL.split())}\"")
+    click.echo(run_sql(SAMPLE_SQL).format())
 
 
 @cli.command()
