@@ -86,7 +86,7 @@ def _naive(run_key: str) -> dict:
     korean = [s["sentence_ko"] for s in songs if s["sentence_ko"]]
     sample = random.Random(SEED).sample(korean, min(NAIVE_SAMPLE, len(korean)))
     started = time.perf_counter()
-    model = embeddings.load_model(threads=os.cpu_count() or 1)  # a plain script: torch on every core
+    model = embeddings.load_torch_model(threads=os.cpu_count() or 1)  # a plain script: torch on every core
     loaded = time.perf_counter()
     for sentence in sample:  # the MPIC way: one row, one call
         vector = model.encode(sentence, convert_to_numpy=True, show_progress_bar=False)

@@ -117,7 +117,7 @@ def run(scale: str) -> Measurement:
                f"{os.environ['SPARK_MASTER']} ({books['recommendations']} recommendation rows); per-image loop "
                f"(decode, predict, recommend, two Delta merges per photo) over {len(sample)} of them: {loop_s:.1f} s. "
                f"Spark session start (before the clock): {spark_start_s:.1f} s. Load average at the end: "
-               f"{load_avg:.1f} on {os.cpu_count()} cores (the encoder is CPU-bound: 12-18 ms per photo idle)."),
+               f"{load_avg:.1f} on {os.cpu_count()} cores (both use the same EfficientNet-Lite0 on ONNX Runtime, CPU-bound)."),
         extra={"peak_rss_mb": round(peak_rss_mb, 1),  # the driver's; Spark's Python workers are the JVM's children
                "images": n, "loop_images": len(sample), "spark_start_s": round(spark_start_s, 2),
                "load_avg_1m": round(load_avg, 2)},

@@ -192,6 +192,8 @@ class Settings:
     upload_max_pixels: int = 80_000_000  # decoded pixels above this fail (decompression bombs); phones take <= 50 MP
     scoring_max_attempts: int = 3  # scoring runs that may claim an image without finishing before it is failed
     clip_model_dir: Path | None = None  # a local CLIP model (transformers format): zero-shot tags instead of the head
+    # Where the image encoder's ONNX export is kept (made once per weights digest): default SCENETUNE_HOME/models/encoders.
+    encoder_dir: Path | None = None
     # Folders the score_uploads DAG may be asked to submit from (its `path` param must be inside one);
     # empty: SCENETUNE_HOME/inbox only. `scenetune submit` is run by the user and takes any folder.
     upload_roots: tuple[Path, ...] = ()
@@ -309,6 +311,7 @@ def load() -> Settings:
         upload_max_pixels=_env_positive_int("SCENETUNE_UPLOAD_MAX_PIXELS", 80_000_000),
         scoring_max_attempts=_env_positive_int("SCENETUNE_SCORING_MAX_ATTEMPTS", 3),
         clip_model_dir=_clip_model_dir(),
+        encoder_dir=Path(_env("SCENETUNE_ENCODER_DIR", "") or home / "models" / "encoders").expanduser().absolute(),
         upload_roots=tuple(Path(p).expanduser().absolute() for p in _env("SCENETUNE_UPLOAD_ROOTS", "").split(os.pathsep)
                            if p.strip()) or (home.absolute() / "inbox",),
         tag_merge_min_p=_env_share("SCENETUNE_TAG_MERGE_MIN_P", 0.4),

@@ -20,13 +20,19 @@ Refreshes the song catalogue from Genie playlists, once a week (`SCENETUNE_REFRE
    lineage, tag co-occurrence and merges, song sentences and their embeddings;
    returns the Delta version of each table it committed (or reused: when its
    inputs and code are those of an earlier build; `force_build` rebuilds).
-5. **train_tag_head** – trains the image model's tag head on the cleaned covers
-   and the merged labels of their playlists; reports its held-out mAP.
-6. **quality_gate** – audits exactly those versions against `schemas/` and
-   records the verdicts; a failing gate fails the run here.
-7. **publish** – copies exactly the audited versions into the DuckDB file,
-   swapped in atomically. Nothing unaudited is ever published.
-8. **record_run** – after every other task, whatever its outcome: writes the
+5. **train_tag_head** and **quality_gate**, side by side (neither reads the
+   other's output; under a parallel executor they run at the same time):
+   - train_tag_head trains the image model's tag head on the cleaned covers and
+     the merged labels of their playlists (`ops.tag_models`, keyed by this
+     run's `run_key`); reports its held-out mAP.
+   - quality_gate audits exactly the built versions against `schemas/` and
+     records the verdicts; a failing gate fails the run here.
+6. **publish** – waits for both, then copies exactly the audited versions into
+   the DuckDB file, swapped in atomically. Nothing unaudited is ever published,
+   and the catalogue version goes live together with the head trained on it:
+   scoring uses the head of the live version's run (`scoring.models`), so a
+   rejected refresh's head is never used, and a rollback restores its head too.
+7. **record_run** – after every other task, whatever its outcome: writes the
    run's summary (state, time per stage, row counts, quality result, crawl
    books, catalogue version, and a failure's one paragraph) to
    `ops.pipeline_runs` (`scenetune runs`). A teardown: it leaves the run's
@@ -44,13 +50,7 @@ from airflow.sdk import Param, dag, task, teardown
 
 from core.settings import refresh_schedule
 from scenetune.assets import BRONZE_CRAWL, CATALOGUE_AUDITED, CATALOGUE_DUCKDB
-
-
-def _summarise_failure(context) -> None:
-    """A failed task leaves one paragraph in its log and for the run's summary."""
-    from scenetune.run_summary import on_failure
-
-    on_failure(context)
+from scenetune.run_summary import on_failure
 
 
 @dag(
@@ -60,7 +60,7 @@ def _summarise_failure(context) -> None:
     catchup=False,
     max_active_runs=1,  # one writer of the Delta tables and the DuckDB file
     default_args={"owner": "scenetune", "retries": 2, "retry_delay": timedelta(minutes=2),
-                  "on_failure_callback": _summarise_failure},
+                  "on_failure_callback": on_failure},  # a failure's one paragraph, for the log and the summary
     tags=["scenetune", "catalogue"],
     params={"force_build": Param(False, type="boolean",
                                  description="Clean the covers and rebuild even when the inputs and code are those "
@@ -121,7 +121,7 @@ def catalogue_refresh():
         return {k: trained[k] for k in ("model_version", "train_images", "heldout_images", "heldout_map", "prior_map")}
 
     @task(outlets=[CATALOGUE_AUDITED])
-    def quality_gate(run: dict, crawled: dict, cleaned: dict, built: dict, trained: dict) -> dict:
+    def quality_gate(run: dict, crawled: dict, cleaned: dict, built: dict) -> dict:
         from quality.checks import gate
         from scenetune.fail_fast import fail_fast
         from warehouse.publish import bronze_published
@@ -132,29 +132,30 @@ def catalogue_refresh():
         return versions
 
     @task(outlets=[CATALOGUE_DUCKDB])
-    def publish(run: dict, audited: dict) -> dict:
+    def publish(run: dict, audited: dict, trained: dict) -> dict:
         from scenetune.fail_fast import fail_fast
         from warehouse.publish import publish
 
         with fail_fast():
             published = publish(run["run_key"], audited)
-        return {"path": str(published.path), "versions": published.versions, "rows": published.rows}
+        return {"path": str(published.path), "versions": published.versions, "rows": published.rows,
+                "model_version": trained["model_version"]}
 
     @teardown
     def record_run(**context) -> dict:
+        from scenetune import run_summary
         from scenetune.fail_fast import fail_fast
-        from scenetune.run_summary import record_run
 
         with fail_fast():  # a run failed by a wrong setting cannot be recorded either: no retries
-            return record_run(context)
+            return run_summary.record_run(context, run_summary.catalogue_fields)
 
     run = preflight()
     crawled = crawl(run)
     cleaned = clean_covers(run, crawled)
     built = build_catalogue(run, crawled, cleaned)
-    trained = train_tag_head(run, crawled, cleaned, built)
-    audited = quality_gate(run, crawled, cleaned, built, trained)
-    published = publish(run, audited)
+    trained = train_tag_head(run, crawled, cleaned, built)  # these two in parallel:
+    audited = quality_gate(run, crawled, cleaned, built)  # neither reads the other
+    published = publish(run, audited, trained)  # goes live with the head trained on it
     [run, crawled, cleaned, built, trained, audited, published] >> record_run()
 
 

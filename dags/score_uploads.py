@@ -8,24 +8,34 @@ folder first.
 
 1. **submit** – with a `path`: checks it lies inside an allowed upload root and that the genres
    are Genie's (anything else fails at once, without retries, in one line), then walks the folder
-   and queues its images (`ops.image_uploads`); without one: nothing.
+   and queues its images (`ops.image_uploads`); without one: nothing (genres without a path, a
+   missing folder or one outside the roots fail the same way).
 2. **score** – a Spark job scores everything queued (and rows a crashed run left running): tags
    from the image model, the caption's bounded shift, both recommenders' songs
    (`gold.image_tags`, `gold.recommendations`); every claimed image ends scored or failed.
 3. **publish** – copies the scoring tables into the DuckDB file beside the live catalogue
    version (which does not change); before any catalogue is live there is nothing to publish into.
+4. **record_run** – after the others, whatever their outcome: writes the run's summary (state, time
+   per stage, the submission, images claimed / scored / failed, the model and catalogue version, a
+   failure's one paragraph) to `ops.pipeline_runs` (`scenetune runs --dag score_uploads`). A
+   teardown: a failed run stays failed.
 
 The run key comes from the logical date (an Asset-triggered run: the time it was created for), so
-a retry scores under the same key and a re-run claims nothing twice.
+a retry scores under the same key and a re-run claims nothing twice. `airflow backfill create
+--dag-id score_uploads --from-date … --to-date …` runs past nights (the 02:00 schedule; catchup
+stays off for the scheduler): each scores what is queued when it runs, so nothing is scored twice.
+A backfill starts up to its own `--max-active-runs` runs at once, not this DAG's one; the queue's
+scoring lock and the warehouse's publish lock keep them to one writer at a time.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task, teardown
 
 from scenetune.assets import CATALOGUE_DUCKDB, SCORING_RESULTS
+from scenetune.run_summary import on_failure
 
 
 @dag(
@@ -35,7 +45,8 @@ from scenetune.assets import CATALOGUE_DUCKDB, SCORING_RESULTS
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,  # one scoring run at a time: one writer of the queue and the DuckDB file
-    default_args={"owner": "scenetune", "retries": 2, "retry_delay": timedelta(minutes=2)},
+    default_args={"owner": "scenetune", "retries": 2, "retry_delay": timedelta(minutes=2),
+                  "on_failure_callback": on_failure},  # a failure's one paragraph, for the log and the summary
     tags=["scenetune", "scoring"],
     params={
         "path": Param(None, type=["null", "string"],
@@ -80,8 +91,17 @@ def score_uploads():
             published = publish_scoring_results(submitted["run_key"])
         return {"published": True, "path": str(published.path), "rows": published.rows}
 
+    @teardown
+    def record_run(**context) -> dict:
+        from scenetune import run_summary
+        from scenetune.fail_fast import fail_fast
+
+        with fail_fast():
+            return run_summary.record_run(context, run_summary.scoring_fields)
+
     submitted = submit()
-    publish(submitted, score(submitted))
+    books = score(submitted)
+    [submitted, books, publish(submitted, books)] >> record_run()
 
 
 score_uploads()

@@ -10,6 +10,11 @@ Keeps the warehouse's Delta tables from growing without bound, after each publis
    kept for a year so checkpoints never cut time travel short). Files written in the last hour
    are left alone, in case a refresh is writing.
 
+2. **record_run** – after it, whatever its outcome: writes the run's summary (state, time, the
+   versions kept and dropped, files deleted per table, a failure's one paragraph) to
+   `ops.pipeline_runs` (`scenetune runs --dag warehouse_maintenance`). A teardown: a failed run
+   stays failed.
+
 Runs when the catalogue is published (the `catalogue_duckdb` Asset) and can be triggered by hand;
 running it twice deletes nothing the second time.
 """
@@ -18,9 +23,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import dag, task
+from airflow.sdk import dag, task, teardown
 
 from scenetune.assets import CATALOGUE_DUCKDB
+from scenetune.run_summary import on_failure
 
 
 @dag(
@@ -29,7 +35,8 @@ from scenetune.assets import CATALOGUE_DUCKDB
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,  # one vacuum at a time
-    default_args={"owner": "scenetune", "retries": 2, "retry_delay": timedelta(minutes=5)},
+    default_args={"owner": "scenetune", "retries": 2, "retry_delay": timedelta(minutes=5),
+                  "on_failure_callback": on_failure},  # a failure's one paragraph, for the log and the summary
     tags=["scenetune", "warehouse"],
     doc_md=__doc__,
 )
@@ -44,7 +51,15 @@ def warehouse_maintenance():
         return {"kept_versions": done.kept_versions, "dropped_versions": done.dropped_versions,
                 "deleted_files": done.deleted_files}
 
-    retention()
+    @teardown
+    def record_run(**context) -> dict:
+        from scenetune import run_summary
+        from scenetune.fail_fast import fail_fast
+
+        with fail_fast():
+            return run_summary.record_run(context, run_summary.maintenance_fields)
+
+    retention() >> record_run()
 
 
 warehouse_maintenance()

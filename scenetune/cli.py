@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import time
@@ -165,7 +166,7 @@ def refresh(logical_date: str | None, force_build: bool) -> None:
 @click.option("--limit", default=20, show_default=True, help="How many runs, newest first.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run rows as JSON.")
 def runs(dag_id: str | None, limit: int, as_json: bool) -> None:
-    """List recorded DAG runs (ops.pipeline_runs), newest first: state, time, slowest stage, quality, version."""
+    """List recorded DAG runs (ops.pipeline_runs), newest first: state, time, slowest stage, result, quality, version."""
     from scenetune import run_summary
     from warehouse.query import Result
 
@@ -184,10 +185,10 @@ def runs(dag_id: str | None, limit: int, as_json: bool) -> None:
 
     table = [(r["dag_id"], r["run_key"], r["state"] + (f" at {r['failed_stage']}" if r["failed_stage"] else ""),
               f"{r['duration_s']:.0f}" if r["duration_s"] is not None else "-", slowest(r),
-              r["row_counts"].get("gold.songs"), run_summary.quality_text(r),
+              run_summary.outcome(r), run_summary.quality_text(r),
               f"{r['catalogue_version']} {r['catalogue_status']}" if r["catalogue_version"] is not None else "-")
              for r in rows]
-    click.echo(Result(["dag", "run", "state", "seconds", "slowest stage", "songs", "quality", "catalogue"],
+    click.echo(Result(["dag", "run", "state", "seconds", "slowest stage", "result", "quality", "catalogue"],
                       table).format())
 
 
@@ -573,31 +574,42 @@ def evaluate_scoring(out_path: str | None, as_json: bool) -> None:
 
 
 def _exit_now(code: int) -> None:
-    """Exit with ``code`` once the one-line error is out. Native threads left running by a failed
-    command (delta-rs, DuckDB, torch) can abort the interpreter's teardown ("terminate called
-    without an active exception"), turning the exit code into SIGABRT: skip that teardown."""
-    sys.stdout.flush()
-    sys.stderr.flush()
+    """Exit with ``code`` once everything is written. Native threads that delta-rs, DuckDB or torch leave
+    running can abort the interpreter's teardown ("terminate called without an active exception"),
+    turning a finished command's exit code into SIGABRT, so that teardown is skipped: what it would
+    have done that matters (stop Spark, flush logs and streams) is done here first."""
+    pyspark_sql = sys.modules.get("pyspark.sql")
+    if pyspark_sql is not None and pyspark_sql.SparkSession.getActiveSession() is not None:
+        pyspark_sql.SparkSession.getActiveSession().stop()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`| head`) has nothing left to receive
+            pass
     os._exit(code)
 
 
 def main() -> None:
     try:
-        cli(standalone_mode=False)
+        # Without standalone mode click returns --help's and ctx.exit()'s code instead of exiting.
+        returned = cli(standalone_mode=False)
+        code = returned if isinstance(returned, int) else 0
     except click.exceptions.Abort:
-        sys.exit(130)
+        code = 130
     except click.ClickException as exc:
         exc.show()
-        sys.exit(exc.exit_code)
+        code = exc.exit_code
     except ScenetuneError as exc:
         click.echo(f"scenetune: {exc}", err=True)
-        _exit_now(2)
+        code = 2
     except Exception as exc:  # noqa: BLE001 - the last line of defence for a one-line error
         if os.environ.get("SCENETUNE_DEBUG"):
             raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         click.echo(f"scenetune: unexpected {type(exc).__name__}: {first} (SCENETUNE_DEBUG=1 shows the traceback)", err=True)
-        _exit_now(1)
+        code = 1
+    _exit_now(code)
 
 
 if __name__ == "__main__":

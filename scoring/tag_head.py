@@ -20,7 +20,6 @@ A step of the catalogue refresh, after the build: ``train_tag_head(run_key, vers
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 from dataclasses import dataclass
@@ -29,14 +28,14 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from core import files, settings
+from core import settings
 from core.errors import NotRetryable
 from core.runs import RunPartition
 from schemas import TABLES, bronze, silver
 from schemas.scoring import COVER_EMBEDDINGS, TAG_MODEL_LABELS, TAG_MODELS
 from scoring import encoders, images
 from scoring import labels as label_maps
-from scoring.models import HEAD_FILE, HEAD_META, build_head
+from scoring.models import save_head
 from warehouse import delta
 
 log = logging.getLogger(__name__)
@@ -114,15 +113,15 @@ def training_images(versions: dict[str, int], label_map: label_maps.LabelMap) ->
 _ENCODER: list[encoders.EfficientNetLite0] = []
 
 
-def _shared_encoder() -> encoders.EfficientNetLite0:
+def _shared_encoder(encoder_dir: str) -> encoders.EfficientNetLite0:
     if not _ENCODER:
-        _ENCODER.append(encoders.EfficientNetLite0())
+        _ENCODER.append(encoders.EfficientNetLite0(encoder_dir))
     return _ENCODER[0]
 
 
-def embed_files(items: list[tuple[str, str]], max_pixels: int) -> list[dict]:
+def embed_files(items: list[tuple[str, str]], max_pixels: int, encoder_dir: str) -> list[dict]:
     """``(image_sha1, path)`` -> ``{image_sha1, embedding | None, reason}``; a bad file fails alone."""
-    encoder = _shared_encoder()
+    encoder = _shared_encoder(encoder_dir)
     out, prepared = [], []
     for sha1, path in items:
         try:
@@ -138,6 +137,7 @@ def embed_files(items: list[tuple[str, str]], max_pixels: int) -> list[dict]:
 def embed_with_spark(spark, items: list[tuple[str, str]], max_pixels: int) -> dict[str, dict]:
     from pyspark.sql import types as T
 
+    encoder_dir = str(encoders.efficientnet_onnx().parent)  # exported here once, not by every worker at the same time
     tasks = max(min(len(items), spark.sparkContext.defaultParallelism), len(items) // 128 + 1)
     schema = T.StructType([T.StructField("image_sha1", T.StringType()), T.StructField("path", T.StringType())])
     frame = spark.createDataFrame(spark.sparkContext.parallelize(items, tasks), schema)
@@ -146,7 +146,7 @@ def embed_with_spark(spark, items: list[tuple[str, str]], max_pixels: int) -> di
         import pandas as pd
 
         for pdf in batches:
-            rows = embed_files(list(zip(pdf["image_sha1"], pdf["path"])), max_pixels)
+            rows = embed_files(list(zip(pdf["image_sha1"], pdf["path"])), max_pixels, encoder_dir)
             yield pd.DataFrame(rows, columns=["image_sha1", "embedding", "reason"])
 
     table = frame.mapInPandas(embed_partition, "image_sha1 STRING, embedding ARRAY<FLOAT>, reason STRING").toArrow()
@@ -192,7 +192,7 @@ def fit_head(features: np.ndarray, targets: np.ndarray, l2: float = L2, seed: in
     torch.manual_seed(seed)
     torch.set_num_threads(1)
     x, y = torch.from_numpy(features), torch.from_numpy(targets.astype(np.float32))
-    head = build_head(features.shape[1], targets.shape[1])
+    head = torch.nn.Linear(features.shape[1], targets.shape[1])
     torch.nn.init.zeros_(head.weight)
     with torch.no_grad():  # start at each label's frequency: the prior the head must beat
         rate = y.mean(0).clamp(1e-4, 1 - 1e-4)
@@ -227,16 +227,6 @@ def _predict(head, features: np.ndarray) -> np.ndarray:
 
     with torch.inference_mode():
         return torch.sigmoid(head(torch.from_numpy(features))).numpy()
-
-
-def _save(head, meta: dict, folder: Path) -> None:
-    import torch
-
-    folder.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO()
-    torch.save(head.state_dict(), buffer)
-    files.write_bytes(folder / HEAD_FILE, buffer.getvalue())
-    files.write_text(folder / HEAD_META, json.dumps(meta, ensure_ascii=False, indent=1))
 
 
 def train_tag_head(run_key: str, versions: dict[str, int] | None = None, *, spark=None,
@@ -292,9 +282,10 @@ def train_tag_head(run_key: str, versions: dict[str, int] | None = None, *, spar
     model_version = f"head-{digest[:12]}"  # content-addressed: an unchanged catalogue keeps its head and results
     s = settings.load()
     folder = s.models_dir / "tag_head" / model_version
-    _save(head, {"model_version": model_version, "encoder": encoder_version, "dim": int(x_train.shape[1]),
-                 "labels": list(kept), "label_groups": list(groups), "label_source": label_map.source,
-                 "image_source": image_source, "torch": torch.__version__}, folder)
+    save_head(folder, head.weight.detach().numpy(), head.bias.detach().numpy(), {
+        "model_version": model_version, "encoder": encoder_version, "dim": int(x_train.shape[1]), "labels": list(kept),
+        "label_groups": list(groups), "label_source": label_map.source, "image_source": image_source,
+        "torch": torch.__version__})
 
     delta.replace_partition(TAG_MODELS, pa.Table.from_pylist([{
         "run_key": run_key, "model_version": model_version, "catalogue_version": catalogue_version,

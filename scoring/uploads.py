@@ -258,6 +258,8 @@ def check_request(path: str | None, genres: list[str] | None) -> tuple[Path | No
     except ScenetuneError as why:
         raise InvalidRequest(str(why)) from None
     if not path:
+        if chosen:  # genres are for the photos of a folder: without one they would silently do nothing
+            raise InvalidRequest(f"genres {chosen} were given without a path: give the folder of photos they are for")
         return None, chosen
     roots = settings.load().upload_roots
     folder = Path(path).expanduser().resolve()

@@ -9,14 +9,19 @@ does not answer fails here at once, naming the URL (a ConfigurationError: no tas
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
+import threading
 from typing import Iterator
 
 from core import settings
 from core.errors import ConfigurationError
 
+log = logging.getLogger(__name__)
+
 MASTER_CONNECT_TIMEOUT_S = 5.0
+_SHARED = {"keep_open": False}
 
 
 def submitted_master() -> str | None:
@@ -108,9 +113,32 @@ def get_spark(app_name: str = "scenetune"):
     return spark
 
 
+def share_sessions(warm_up: bool = False) -> None:
+    """Keep the first Spark task's session for the tasks after it, in this process.
+
+    For a process that runs a whole DAG run's tasks one after another (``airflow dags test``: `make demo`,
+    `scenetune refresh`): each Spark task would otherwise start a new context and new Python workers,
+    which import their libraries again. The JVM goes when the process ends. ``warm_up``: start the
+    session and its Python workers now, in the background, while the first tasks (a crawl: one busy
+    core of two) run; a warm-up that fails only logs, and the first Spark task then says why.
+    """
+    _SHARED["keep_open"] = True
+    if warm_up:
+        threading.Thread(target=_warm_up, name="spark-warm-up", daemon=True).start()
+
+
+def _warm_up() -> None:
+    try:
+        spark = get_spark("scenetune")
+        spark.range(2, numPartitions=2).mapInPandas(lambda batches: batches, "id long").count()
+    except Exception as err:  # noqa: BLE001 - the first Spark task starts (or fails) on its own
+        log.info("Spark warm-up skipped: %s", " ".join(str(err).split())[:200])
+
+
 @contextlib.contextmanager
 def spark_session(app_name: str, spark=None) -> Iterator:
-    """The given or active session, left running; else a new one, stopped at the end.
+    """The given or active session, left running; else a new one, stopped at the end (unless
+    :func:`share_sessions` was called).
 
     A job run by ``spark-submit`` or a test keeps its session; a job run in an
     Airflow task frees the JVM (and its memory) for the tasks that follow.
@@ -124,4 +152,5 @@ def spark_session(app_name: str, spark=None) -> Iterator:
     try:
         yield session
     finally:
-        session.stop()
+        if not _SHARED["keep_open"]:
+            session.stop()

@@ -20,6 +20,8 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME}/airflow.db"
 os.environ.setdefault("SCENETUNE_HOME", tempfile.mkdtemp(prefix="scenetune-home-"))
+# The image encoder's ONNX export (seconds to make) is shared by every test's SCENETUNE_HOME.
+os.environ.setdefault("SCENETUNE_ENCODER_DIR", tempfile.mkdtemp(prefix="scenetune-encoders-"))
 # py4j logs from __del__ at interpreter exit, after pytest closed the streams.
 logging.getLogger("py4j").setLevel(logging.WARNING)
 

@@ -147,7 +147,8 @@ def _write_warehouse(path: Path, run_key: str, versions: dict[str, int],
         )
         con.executemany("INSERT INTO catalogue_build VALUES (?, ?, ?, ?, ?)", lineage)
         rows["catalogue_versions"] = _copy(con, "catalogue_versions", catalogue_versions.arrow_rows(history))
-        features.create(con)
+        # the live file lends its nearest-sentence search when the vectors are the same
+        features.create(con, previous=settings.load().duckdb_path)
         con.execute("CHECKPOINT")
     finally:
         con.close()

@@ -17,7 +17,9 @@ def dag():
 
 
 def test_score_uploads_submits_scores_and_publishes_in_order(dag):
-    assert set(dag.task_ids) == {"submit", "score", "publish"}
+    assert set(dag.task_ids) == {"submit", "score", "publish", "record_run"}
+    assert dag.get_task("record_run").is_teardown
+    assert {"submit", "score", "publish"} <= dag.get_task("record_run").upstream_task_ids
     assert "submit" in dag.get_task("score").upstream_task_ids
     assert "score" in dag.get_task("publish").upstream_task_ids
     assert {a.name for a in dag.get_task("publish").outlets} == {"scoring_results"}

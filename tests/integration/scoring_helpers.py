@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
-import torch
 
 from core import settings
 from schemas.scoring import TAG_MODELS
-from scoring.encoders import EfficientNetLite0
-from scoring.models import HEAD_FILE, HEAD_META, build_head
+from scoring.encoders import EfficientNetLite0, efficientnet_version
+from scoring.models import save_head
 from tests.unit.scoring_files import encode, every_kind, photo
 from warehouse import delta
 
@@ -23,13 +22,13 @@ GROUPS = ("weather", "weather", "weather", "mood", "mood", "situation", "situati
 def register_head(run_key: str, seed: int = 0) -> str:
     """Save a head (random weights, the real encoder) and register it as ``run_key``'s: what training leaves."""
     s = settings.load()
-    encoder = EfficientNetLite0().version
+    encoder = efficientnet_version()
     version = f"head-{run_key}-seed{seed}"
     folder = s.models_dir / "tag_head" / version
     folder.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(seed)
-    torch.save(build_head(1280, len(LABELS)).state_dict(), folder / HEAD_FILE)
-    (folder / HEAD_META).write_text(json.dumps({"encoder": encoder, "dim": 1280, "labels": list(LABELS)}))
+    rng = np.random.default_rng(seed)
+    save_head(folder, rng.normal(0, 0.03, (len(LABELS), 1280)), rng.normal(0, 0.1, len(LABELS)),
+              {"encoder": encoder, "dim": 1280, "labels": list(LABELS)})
     row = {"run_key": run_key, "model_version": version, "catalogue_version": run_key, "encoder": encoder,
            "path": folder.relative_to(s.home).as_posix(), "label_source": "test", "labels": list(LABELS),
            "label_groups": list(GROUPS), "image_source": "test", "train_images": 0, "heldout_images": 0,

@@ -1,5 +1,7 @@
-"""catalogue_refresh under Airflow as a deployment runs it: api-server, scheduler (LocalExecutor) and
-dag-processor on a Postgres metadata DB, the run triggered through the REST API.
+"""The DAGs under Airflow as a deployment runs it: api-server, scheduler (LocalExecutor) and
+dag-processor on a Postgres metadata DB. catalogue_refresh is triggered through the REST API; then
+score_uploads, with a folder of photos in its conf; then `airflow backfill create` over three past
+nights of score_uploads, which must score nothing twice.
 
 `airflow dags test` (the other DAG tests, `make demo`) bypasses the scheduler, the API server and the
 Task SDK's execution path; this test does not. Postgres is Debian's, started here in a temp folder
@@ -18,13 +20,14 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
 import pytest
 
-# ~9 min on this 2-core machine while other suites ran beside it (the DAG run itself ~8): too slow for
-# `make test`; `make test-deployment` runs it.
+# ~5.5 min on this 2-core machine (catalogue_refresh ~3.5, then score_uploads and its backfill ~1.5),
+# ~8.5 while other suites ran beside it: too slow for `make test`; `make test-deployment` runs it.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800),
               pytest.mark.skipif(not os.environ.get("SCENETUNE_TEST_DEPLOYMENT"),
                                  reason="a whole Airflow deployment: `make test-deployment` (SCENETUNE_TEST_DEPLOYMENT=1)")]
@@ -112,7 +115,7 @@ def _wait(what: str, check, timeout_s: float, logs: list[Path]):
 
 @pytest.fixture(scope="module")
 def deployment(postgres, tmp_path_factory):
-    """api-server, scheduler and dag-processor on the Postgres DB; yields (API, env, SCENETUNE_HOME)."""
+    """api-server, scheduler and dag-processor on the Postgres DB; yields (API, logs, SCENETUNE_HOME, env)."""
     root = tmp_path_factory.mktemp("airflow_deployment")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
@@ -134,6 +137,7 @@ def deployment(postgres, tmp_path_factory):
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
         "SCENETUNE_HOME": str(root / "home"),
+        "SCENETUNE_UPLOAD_ROOTS": str(root / "inbox"),
         "SCENETUNE_DEMO_SCALE": "tiny",
         "SCENETUNE_REFRESH_SCHEDULE": "none",  # only the run this test triggers, no scheduled one beside it
         "GENIE_BASE_URL": "",
@@ -162,7 +166,7 @@ def deployment(postgres, tmp_path_factory):
         _wait("api-server, scheduler and dag-processor healthy", healthy, START_TIMEOUT_S, logs)
         _wait("catalogue_refresh parsed", lambda: api.call("GET", "/api/v2/dags/catalogue_refresh")["dag_id"],
               START_TIMEOUT_S, logs)
-        yield api, logs, root / "home"
+        yield api, logs, root / "home", env
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -176,7 +180,7 @@ def deployment(postgres, tmp_path_factory):
 
 
 def test_catalogue_refresh_triggered_through_the_rest_api_runs_on_the_scheduler_and_publishes(deployment, monkeypatch):
-    api, logs, home = deployment
+    api, logs, home, _ = deployment
     assert api.call("PATCH", "/api/v2/dags/catalogue_refresh", {"is_paused": False})["is_paused"] is False
     run_id = api.call("POST", "/api/v2/dags/catalogue_refresh/dagRuns",
                       {"logical_date": LOGICAL_DATE, "dag_run_id": f"api__{RUN_KEY}"})["dag_run_id"]
@@ -203,3 +207,78 @@ def test_catalogue_refresh_triggered_through_the_rest_api_runs_on_the_scheduler_
     assert (recorded["run_key"], recorded["run_id"], recorded["state"]) == (RUN_KEY, run_id, "success")
     assert set(recorded["stage_durations"]) == set(tasks) - {"record_run"}
     assert recorded["row_counts"]["gold.songs"] == songs and recorded["quality_passed"] is True
+
+
+def _past_nights(days_ago: int = 5, nights: int = 3) -> list[datetime]:
+    """02:00 UTC (score_uploads' schedule) of ``nights`` days from ``days_ago`` days before today."""
+    first = datetime.now(timezone.utc).replace(hour=2, minute=0, second=0, microsecond=0) - timedelta(days=days_ago)
+    return [first + timedelta(days=n) for n in range(nights)]
+
+
+def _finished(api: Airflow, dag_id: str, run_id: str, logs: list[Path]) -> tuple[str, dict]:
+    path = f"/api/v2/dags/{dag_id}/dagRuns/{run_id}"
+    state = _wait(f"{dag_id} run {run_id} finished",
+                  lambda: (s := api.call("GET", path)["state"]) in ("success", "failed") and s, RUN_TIMEOUT_S, logs)
+    return state, {t["task_id"]: t for t in api.call("GET", f"{path}/taskInstances")["task_instances"]}
+
+
+def _scoring_books(home: Path) -> dict:
+    """What scoring wrote, in Delta and in the published DuckDB file: must not change when nothing is queued."""
+    from schemas.scoring import IMAGE_TAGS, IMAGE_UPLOADS, RECOMMENDATIONS, SCORING_RUNS
+    from warehouse import delta
+
+    uploads = sorted((u["file_name"], u["status"], u["attempts"], u["scoring_run_key"])
+                     for u in delta.read(IMAGE_UPLOADS).to_pylist())
+    con = duckdb.connect(str(home / "warehouse" / "scenetune.duckdb"), read_only=True)
+    try:
+        published = {t: con.sql(f"select count(*) from {t}").fetchone()[0]
+                     for t in ("image_uploads", "image_tags", "recommendations")}
+    finally:
+        con.close()
+    return {"uploads": uploads, "image_tags": delta.count_rows(IMAGE_TAGS),
+            "recommendations": delta.count_rows(RECOMMENDATIONS), "scoring_runs": delta.count_rows(SCORING_RUNS),
+            "published": published}
+
+
+def test_score_uploads_triggered_with_a_folder_then_backfilled_scores_each_photo_once(deployment, monkeypatch):
+    from scenetune import run_summary
+    from tests.unit.scoring_files import encode, photo
+
+    api, logs, home, env = deployment
+    monkeypatch.setenv("SCENETUNE_HOME", str(home))
+    assert (home / "warehouse" / "scenetune.duckdb").exists(), "needs the catalogue the test before published"
+    folder = home.parent / "inbox" / "민지"
+    folder.mkdir(parents=True)
+    (folder / "coffee.jpg").write_bytes(encode(photo("coffee", 96), "JPEG"))
+    (folder / "chelsea.png").write_bytes(encode(photo("chelsea", 96), "PNG"))
+
+    assert api.call("PATCH", "/api/v2/dags/score_uploads", {"is_paused": False})["is_paused"] is False
+    run_id = api.call("POST", "/api/v2/dags/score_uploads/dagRuns",
+                      {"logical_date": None, "conf": {"path": str(folder), "genres": ["발라드", "POP"]}})["dag_run_id"]
+    state, tasks = _finished(api, "score_uploads", run_id, logs)
+    assert state == "success", {k: (t["state"], t["try_number"]) for k, t in tasks.items()}
+    scored = _scoring_books(home)
+    assert [(f, s, a) for f, s, a, _ in scored["uploads"]] == [("chelsea.png", "scored", 1), ("coffee.jpg", "scored", 1)]
+    assert scored["image_tags"] > 0 and scored["recommendations"] > 0 and scored["scoring_runs"] == 1
+    assert scored["published"] == {"image_uploads": 2, "image_tags": scored["image_tags"],
+                                   "recommendations": scored["recommendations"]}
+    recorded = run_summary.last("score_uploads")
+    assert (recorded["run_id"], recorded["state"], recorded["details"]["scored"]) == (run_id, "success", 2)
+
+    nights = _past_nights()
+    made = subprocess.run([sys.executable, "-m", "airflow", "backfill", "create", "--dag-id", "score_uploads",
+                           "--from-date", f"{nights[0]:%Y-%m-%d}", "--to-date", f"{nights[-1]:%Y-%m-%dT12:00:00Z}"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0, made.stdout[-2000:] + made.stderr[-2000:]
+    (backfill,) = api.call("GET", "/api/v2/backfills?dag_id=score_uploads")["backfills"]
+    _wait("the backfill completed", lambda: api.call("GET", f"/api/v2/backfills/{backfill['id']}")["completed_at"],
+          RUN_TIMEOUT_S, logs)
+    runs = api.call("GET", "/api/v2/dags/score_uploads/dagRuns?run_type=backfill")["dag_runs"]
+    assert sorted(r["logical_date"][:10] for r in runs) == [f"{n:%Y-%m-%d}" for n in nights]
+    assert all(r["state"] == "success" for r in runs), [(r["dag_run_id"], r["state"]) for r in runs]
+
+    assert _scoring_books(home) == scored  # nothing claimed, scored or published twice
+    keys = [f"{n:%Y%m%dT%H%M%SZ}" for n in nights]
+    backfilled = [r for r in run_summary.runs("score_uploads") if r["run_key"] in keys]
+    assert sorted(r["run_key"] for r in backfilled) == keys
+    assert all(r["state"] == "success" and not r["details"].get("claimed") for r in backfilled), backfilled

@@ -28,6 +28,10 @@ def _read(table, version=None):
 def test_build_keeps_latest_playlist_state_and_merges_song_spellings(home, spark):
     two_runs()
     result = build(RUN_KEY, spark=spark)
+    # It returns the versions it committed and leaves no staging behind.
+    assert result == {t.qualified_name: delta.version(t) for t in OUTPUTS}
+    assert set(result) == {"silver.playlists", "silver.playlist_songs", *(t.qualified_name for t in gold.TABLES)}
+    assert not (settings.load().staging_dir / RUN_KEY).exists()
 
     playlists = {r["plm_seq"]: r for r in _read(silver.PLAYLISTS)}
     assert playlists[2]["crawl_run_key"] == "r2"  # the newer crawl wins
@@ -45,6 +49,7 @@ def test_build_keeps_latest_playlist_state_and_merges_song_spellings(home, spark
     assert (night["genres"], night["genre_source"]) == (["가요", "발라드"], "song_page")  # bronze.songs_info
     assert songs["outkast|heyya"]["genre_source"] == "none"
     assert delta.count_rows(gold.SONGS, result["gold.songs"]) == 4
+    assert {r["run_key"] for r in _read(gold.SONGS, result["gold.songs"])} == {RUN_KEY}
     lineage = [r for r in _read(gold.SONG_LINEAGE) if r["song_key"] == "iu|밤편지"]
     assert sorted((r["plm_seq"], r["position"], r["crawl_run_key"]) for r in lineage) == [(1, 1, "r1"), (2, 1, "r2")]
 
@@ -52,14 +57,9 @@ def test_build_keeps_latest_playlist_state_and_merges_song_spellings(home, spark
     assert tags["드라이브"]["playlist_count"] == 1
     assert tags["드라이브"]["song_count"] == 3
 
-
-def test_build_returns_the_versions_it_committed_and_removes_its_staging(home, spark):
-    two_runs()
-    result = build(RUN_KEY, spark=spark)
-    assert result == {t.qualified_name: delta.version(t) for t in OUTPUTS}
-    assert set(result) == {"silver.playlists", "silver.playlist_songs", *(t.qualified_name for t in gold.TABLES)}
-    assert {r["run_key"] for r in _read(gold.SONGS, result["gold.songs"])} == {RUN_KEY}
-    assert not (settings.load().staging_dir / RUN_KEY).exists()
+    # Rebuilding the same run replaces what it wrote: the same tables, nothing doubled.
+    build(RUN_KEY, spark=spark)
+    assert sorted(_read(gold.SONGS), key=lambda r: r["song_key"]) == sorted(songs.values(), key=lambda r: r["song_key"])
 
 
 def test_build_merges_tags_embeds_each_sentence_once_and_draws_the_heatmap(home, spark):
@@ -112,16 +112,6 @@ def test_build_reads_exactly_the_bronze_versions_it_is_given(home, spark):
     assert playlists[2]["crawl_run_key"] == "r1"  # r2 came after the pinned version
     assert playlists[2]["song_count"] == 2
     assert "jasonmraz|imyours" not in {r["song_key"] for r in _read(gold.SONGS, result["gold.songs"])}
-
-
-def test_rebuilding_the_same_run_gives_the_same_tables(home, spark):
-    two_runs()
-    build(RUN_KEY, spark=spark)
-    first = sorted(_read(gold.SONGS), key=lambda r: r["song_key"])
-    build(RUN_KEY, spark=spark)
-    again = sorted(_read(gold.SONGS), key=lambda r: r["song_key"])
-    assert first == again
-    assert len(again) == 4
 
 
 def test_the_job_runs_with_spark_submit(home):

@@ -58,3 +58,19 @@ def test_each_documented_query_answers(demo_warehouse, monkeypatch, number):
         assert len(result.rows) >= 2 and all(row[2] <= 1.0 for row in result.rows)
     if "FROM quarantine" in query:
         assert {row[0] for row in result.rows} == {3} and result.rows[0][2] == "key (song_key) not unique"
+
+
+def test_the_two_typical_queries_take_the_fast_path(demo_warehouse, monkeypatch):
+    """Query 1 reads a few ranked rows, query 2 is an index lookup; --version gives the same rows."""
+    monkeypatch.setenv("SCENETUNE_HOME", str(demo_warehouse))
+    (tag_query, tag_params, _), (near_query, near_params, _) = doc_queries()[:2]
+    assert "songs_by_tag_genre" in tag_query and "rank <=" in tag_query
+    plan = " ".join(str(cell) for row in run_sql(f"EXPLAIN ANALYZE {near_query}", near_params).rows for cell in row)
+    assert "Index Scan" in plan and "nearest_songs" in plan
+    live = versions.live()["version"]
+    for table in ("nearest_songs", "songs_by_tag_genre"):
+        query = f"SELECT * EXCLUDE (similarity) FROM {table} ORDER BY ALL" if table == "nearest_songs" else \
+            f"SELECT * FROM {table} ORDER BY ALL"
+        assert run_sql(query, max_rows=1000).rows == run_sql(query, max_rows=1000, version=live).rows != []
+    similarity = "SELECT round(similarity, 5) FROM nearest_songs ORDER BY song_key, rank"
+    assert run_sql(similarity, max_rows=1000).rows == run_sql(similarity, max_rows=1000, version=live).rows

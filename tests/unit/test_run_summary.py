@@ -23,7 +23,7 @@ def _row(run_key: str, **changes) -> dict:
         "row_counts": json.dumps({"gold.songs": 812, "silver.playlists": 50}),
         "quality_passed": True, "quality_failures": [],
         "crawl_books": json.dumps({"requested": 50, "parsed": 50, "failed": 0}),
-        "catalogue_version": 1, "catalogue_status": "published", "model_version": "head-1",
+        "catalogue_version": 1, "catalogue_status": "published", "model_version": "head-1", "details": "{}",
     }
     return {**row, **changes}
 
@@ -43,6 +43,12 @@ def test_a_rerun_replaces_its_row_and_runs_lists_newest_first(home):
     assert rows[1]["stage_durations"] == {"preflight": 2.0, "crawl": 61.5, "publish": 4.2}
     assert run_summary.last("catalogue_refresh")["run_key"] == "20261123T000000Z"
     assert run_summary.runs("score_uploads") == []
+    run_summary.write(_row("20261117T020000Z", dag_id="score_uploads", row_counts="{}", quality_passed=None,
+                           crawl_books=None, recorded_at=STARTED + timedelta(days=1),
+                           details=json.dumps({"submission_id": "s1", "claimed": 3, "scored": 2, "failed": 1})))
+    scored = run_summary.runs("score_uploads")
+    assert [r["run_key"] for r in scored] == ["20261117T020000Z"] and scored[0]["details"]["claimed"] == 3
+    assert run_summary.outcome(scored[0]) == "2 scored, 1 failed of 3 images"
 
     text = run_summary.describe(rows[1])
     assert "catalogue_refresh 20261116T000000Z success in 95s" in text
@@ -56,7 +62,10 @@ def test_a_rerun_replaces_its_row_and_runs_lists_newest_first(home):
     second = next(i for i, line in enumerate(lines) if "20261116T000000Z" in line)
     assert first < second
     assert "failed at quality_gate" in lines[first] and "1 failed: gold.songs: no songs" in lines[first]
-    assert "crawl 62s" in lines[second] and "812" in lines[second] and "1 published" in lines[second]
+    assert "crawl 62s" in lines[second] and "812 songs" in lines[second] and "1 published" in lines[second]
+    assert "2 scored, 1 failed of 3 images" in listed.output
+    only = CliRunner().invoke(cli, ["runs", "--dag", "score_uploads"]).output
+    assert "20261117T020000Z" in only and "20261116T000000Z" not in only
     as_json = json.loads(CliRunner().invoke(cli, ["runs", "--json", "--limit", "1"]).output)
     assert [r["run_key"] for r in as_json] == ["20261123T000000Z"]
 

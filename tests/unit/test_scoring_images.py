@@ -3,7 +3,6 @@ costs the others; submit's header check refuses what it can without decoding."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -11,11 +10,11 @@ import sys
 
 import numpy as np
 import pytest
-import torch
 
+from core import settings
 from scoring import images
-from scoring.encoders import IMAGENET_MEAN, IMAGENET_STD, EfficientNetLite0
-from scoring.models import HEAD_FILE, HEAD_META, ModelSpec, build_head
+from scoring.encoders import IMAGENET_MEAN, IMAGENET_STD, efficientnet_version
+from scoring.models import ModelSpec, save_head
 from scoring.score_uploads import score_inputs
 from tests.unit.scoring_files import every_kind
 
@@ -34,11 +33,11 @@ REASONS = {
 def head_spec(tmp_path_factory) -> ModelSpec:
     """A real head file (random weights) over the real encoder: what a trained head looks like on disk."""
     folder = tmp_path_factory.mktemp("head")
-    encoder = EfficientNetLite0().version
-    torch.manual_seed(0)
-    torch.save(build_head(1280, len(LABELS)).state_dict(), folder / HEAD_FILE)
-    (folder / HEAD_META).write_text(json.dumps({"encoder": encoder, "dim": 1280, "labels": list(LABELS)}))
-    return ModelSpec("head", "head-test", str(folder), encoder, LABELS, GROUPS, None)
+    encoder = efficientnet_version()
+    rng = np.random.default_rng(0)
+    save_head(folder, rng.normal(0, 0.03, (len(LABELS), 1280)), rng.normal(0, 0.1, len(LABELS)),
+              {"encoder": encoder, "dim": 1280, "labels": list(LABELS)})
+    return ModelSpec("head", "head-test", str(folder), encoder, LABELS, GROUPS, None, str(settings.load().encoder_dir))
 
 
 @pytest.fixture(scope="module")

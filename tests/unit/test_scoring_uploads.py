@@ -121,3 +121,7 @@ def test_a_dag_request_must_name_a_folder_inside_an_upload_root_and_genie_genres
             check_request(path, [])
     with pytest.raises(InvalidRequest, match="unknown genre"):
         check_request(str(root / "a"), ["디스코"])
+    with pytest.raises(InvalidRequest, match="is not a folder"):  # a path that is missing
+        check_request(str(root / "gone"), [])
+    with pytest.raises(InvalidRequest, match="without a path"):  # genres for no photos at all
+        check_request(None, ["POP"])
