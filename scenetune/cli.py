@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 import time
@@ -14,6 +13,7 @@ import click
 
 from core import settings
 from core.errors import ScenetuneError
+from core.process import exit_now
 
 SAMPLE_SQL = """
 SELECT s.title, s.artist, s.playlist_count, list_slice(s.tags, 1, 4) AS top_tags
@@ -573,23 +573,6 @@ def evaluate_scoring(out_path: str | None, as_json: bool) -> None:
     click.echo(f"report: {out}")
 
 
-def _exit_now(code: int) -> None:
-    """Exit with ``code`` once everything is written. Native threads that delta-rs, DuckDB or torch leave
-    running can abort the interpreter's teardown ("terminate called without an active exception"),
-    turning a finished command's exit code into SIGABRT, so that teardown is skipped: what it would
-    have done that matters (stop Spark, flush logs and streams) is done here first."""
-    pyspark_sql = sys.modules.get("pyspark.sql")
-    if pyspark_sql is not None and pyspark_sql.SparkSession.getActiveSession() is not None:
-        pyspark_sql.SparkSession.getActiveSession().stop()
-    logging.shutdown()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe (`| head`) has nothing left to receive
-            pass
-    os._exit(code)
-
-
 def main() -> None:
     try:
         # Without standalone mode click returns --help's and ctx.exit()'s code instead of exiting.
@@ -609,7 +592,7 @@ def main() -> None:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         click.echo(f"scenetune: unexpected {type(exc).__name__}: {first} (SCENETUNE_DEBUG=1 shows the traceback)", err=True)
         code = 1
-    _exit_now(code)
+    exit_now(code)
 
 
 if __name__ == "__main__":

@@ -66,9 +66,8 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    code = main(sys.argv[1:])
-    sys.stdout.flush()
-    sys.stderr.flush()
+    from core.process import exit_now
+
     # Everything is committed and written; skip the interpreter's ~3 s of exit handlers
     # (Airflow's and Spark's gateway threads), which a user would wait through at every run.
-    os._exit(code)
+    exit_now(main(sys.argv[1:]), stop_spark=False)

@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from core import settings
+from core.process import exit_now
 from core.runs import RunPartition
 from schemas.scoring import IMAGE_EMBEDDINGS, IMAGE_TAGS, RECOMMENDATIONS, SCORING_RUNS
 from scoring import encoders, images, models, upload_queue
@@ -428,3 +429,4 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+    exit_now(0)  # printed and committed: skip a teardown native threads can abort

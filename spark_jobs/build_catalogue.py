@@ -34,6 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.errors import ConfigurationError
+from core.process import exit_now
 from core.runs import RunPartition
 from schemas import bronze, gold, silver
 from schemas.taxonomy import OTHER
@@ -483,3 +484,4 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+    exit_now(0)  # printed and committed: skip a teardown native threads can abort

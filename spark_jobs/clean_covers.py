@@ -24,13 +24,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
 import pyarrow as pa
 
 from core import settings
+from core.process import exit_now
 from core.runs import RunPartition
 from schemas import bronze, silver
 from spark_jobs.covers import rules as cover_rules
@@ -183,4 +183,5 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
+    exit_now(0)  # printed and committed: skip a teardown native threads can abort
