@@ -20,14 +20,13 @@ import functools
 import hashlib
 import io
 import json
-import warnings
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 from PIL import Image
 
-from core import files, settings
+from core import onnx, settings
 from core.errors import ConfigurationError
 from scoring.images import to_model_input
 
@@ -36,7 +35,6 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)  # OpenAI CLIP's, used when the folder states none
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 BATCH = 32  # pictures per forward pass: ~20 MB of input at 224 px
-ONNX_OPSET = 17
 
 
 def _file_digest(*paths: Path) -> str:
@@ -106,7 +104,7 @@ def efficientnet_onnx(encoder_dir: Path | str | None = None) -> Path:
     each write it atomically. Spark jobs export it on the driver and hand the folder to their workers."""
     weights = _efficientnet_weights()
     folder = Path(encoder_dir) if encoder_dir else settings.load().encoder_dir
-    target = folder / f"efficientnet-lite0-{_weights_digest(weights)[:12]}-opset{ONNX_OPSET}.onnx"
+    target = folder / f"efficientnet-lite0-{_weights_digest(weights)[:12]}-opset{onnx.OPSET}.onnx"
     if target.is_file():
         return target
     from efficientnet_lite_pytorch import EfficientNet
@@ -123,26 +121,16 @@ def efficientnet_onnx(encoder_dir: Path | str | None = None) -> Path:
         def forward(self, pixels):
             return self.model.extract_features(pixels).mean((2, 3))
 
-    with files.atomic_path(target) as tmp, warnings.catch_warnings():
-        # The TorchScript exporter (deprecated, still in the pinned torch) exports in seconds; the dynamo one takes ~3x.
-        warnings.simplefilter("ignore")
-        torch.onnx.export(Features().eval(), (torch.zeros(1, 3, EfficientNetLite0.size, EfficientNetLite0.size),), str(tmp),
-                          input_names=["pixels"], output_names=["features"], opset_version=ONNX_OPSET,
-                          dynamic_axes={"pixels": {0: "batch"}, "features": {0: "batch"}}, dynamo=False)
-    return target
+    size = EfficientNetLite0.size
+    return onnx.export(Features().eval(), (torch.zeros(1, 3, size, size),), target, ["pixels"], "features",
+                       {"pixels": {0: "batch"}, "features": {0: "batch"}})
 
 
 class EfficientNetLite0(Encoder):
     dim, size, mean, std = 1280, 224, IMAGENET_MEAN, IMAGENET_STD
 
     def __init__(self, encoder_dir: Path | str | None = None) -> None:
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = options.inter_op_num_threads = 1
-        options.log_severity_level = 3  # errors only
-        self.session = onnxruntime.InferenceSession(str(efficientnet_onnx(encoder_dir)), options,
-                                                    providers=["CPUExecutionProvider"])
+        self.session = onnx.session(efficientnet_onnx(encoder_dir))
         self.version = efficientnet_version()
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:

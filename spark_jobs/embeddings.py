@@ -30,14 +30,13 @@ import logging
 import math
 import os
 import time
-import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from core import files, settings
+from core import onnx, settings
 from schemas import gold
 
 log = logging.getLogger(__name__)
@@ -109,14 +108,9 @@ def onnx_file(encoder_dir: Path | str | None = None) -> Path:
             return (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
 
     ids = torch.ones(2, 8, dtype=torch.long)
-    axes = {0: "batch", 1: "tokens"}
-    with files.atomic_path(target) as tmp, warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the TorchScript exporter is deprecated; the dynamo one takes ~3x as long
-        torch.onnx.export(MeanPooled().eval(), (ids, ids, torch.zeros_like(ids)), str(tmp),
-                          input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["embedding"],
-                          dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
-                                        "embedding": {0: "batch"}}, opset_version=17, dynamo=False)
-    return target
+    inputs = ["input_ids", "attention_mask", "token_type_ids"]
+    return onnx.export(MeanPooled().eval(), (ids, ids, torch.zeros_like(ids)), target, inputs, "embedding",
+                       {**{name: {0: "batch", 1: "tokens"} for name in inputs}, "embedding": {0: "batch"}})
 
 
 class OnnxSentenceModel:
@@ -124,7 +118,6 @@ class OnnxSentenceModel:
     (sentences sorted by length into batches, truncated at the model's max_seq_length), unnormalised."""
 
     def __init__(self, path: Path, threads: int = 1) -> None:
-        import onnxruntime
         from tokenizers import Tokenizer
 
         folder = model_dir()
@@ -132,10 +125,7 @@ class OnnxSentenceModel:
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_tokens)
         self.tokenizer.enable_padding()
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
-        options.log_severity_level = 3
-        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.session = onnx.session(path, threads)
 
     def encode(self, sentences: Sequence[str], batch_size: int = ENCODE_BATCH, **_) -> np.ndarray:
         order = np.argsort([len(s) for s in sentences], kind="stable")

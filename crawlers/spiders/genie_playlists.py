@@ -338,18 +338,8 @@ class GeniePlaylistsSpider(scrapy.Spider):
             self.crawler.stats.set_value("genie/newest_listing_failed", True)
 
     def listing_failed(self, failure: Failure) -> Iterator[Any]:
-        request = failure.request
-        status, reason = describe_failure(failure)
-        self._listing_incomplete(request.meta)
-        yield FetchFailure(
-            url=requested_url(request),
-            plm_seq=None,
-            kind="listing",
-            http_status=status,
-            reason=reason,
-            retries=int(request.meta.get("retry_times", 0)),
-            failed_at=utc_now(),
-        )
+        self._listing_incomplete(failure.request.meta)
+        yield self._request_failed(failure, "listing", plm_seq=None)
 
     def spider_idle(self) -> None:
         """Nothing left to fetch: first (refresh) the known playlists to fetch again, then the song pages."""
@@ -458,20 +448,16 @@ class GeniePlaylistsSpider(scrapy.Spider):
                        attempt=response.meta.get("attempt"))
 
     def song_failed(self, failure: Failure) -> Iterator[Any]:
-        request = failure.request
+        meta = failure.request.meta
+        yield self._request_failed(failure, "song", plm_seq=None, attempt=meta.get("attempt"),
+                                   outage=is_outage(failure), song_id=meta.get("song_id"))
+
+    @staticmethod
+    def _request_failed(failure: Failure, kind: str, **fields) -> FetchFailure:
+        """A request that failed for good (after its retries): which, why, after how many retries."""
         status, reason = describe_failure(failure)
-        yield FetchFailure(
-            url=requested_url(request),
-            plm_seq=None,
-            kind="song",
-            http_status=status,
-            reason=reason,
-            retries=int(request.meta.get("retry_times", 0)),
-            failed_at=utc_now(),
-            attempt=request.meta.get("attempt"),
-            outage=is_outage(failure),
-            song_id=request.meta.get("song_id"),
-        )
+        return FetchFailure(url=requested_url(failure.request), kind=kind, http_status=status, reason=reason,
+                            retries=int(failure.request.meta.get("retry_times", 0)), failed_at=utc_now(), **fields)
 
     def _not_found(self, response: Response, reason: str, kind: str = "detail") -> FetchFailure:
         return FetchFailure(
@@ -488,19 +474,9 @@ class GeniePlaylistsSpider(scrapy.Spider):
         )
 
     def detail_failed(self, failure: Failure) -> Iterator[Any]:
-        request = failure.request
-        status, reason = describe_failure(failure)
-        yield FetchFailure(
-            url=requested_url(request),
-            plm_seq=request.meta.get("plm_seq"),
-            kind="detail",
-            http_status=status,
-            reason=reason,
-            retries=int(request.meta.get("retry_times", 0)),
-            failed_at=utc_now(),
-            attempt=request.meta.get("attempt"),
-            outage=is_outage(failure),
-        )
+        meta = failure.request.meta
+        yield self._request_failed(failure, "detail", plm_seq=meta.get("plm_seq"), attempt=meta.get("attempt"),
+                                   outage=is_outage(failure))
 
     def _quarantine(self, response: Response, reason: str, kind: str = "detail") -> QuarantinedPage:
         return QuarantinedPage(
