@@ -15,13 +15,16 @@ from core import files
 OPSET = 17
 
 
-def export(module, example: tuple, target: Path, inputs: list[str], output: str, axes: dict[str, dict[int, str]]) -> Path:
-    """Write ``module`` (a torch module in eval mode) to ``target`` atomically; ``axes``: the dynamic ones."""
+def export(module, example: tuple, target: Path, inputs: list[str], output: str | list[str],
+           axes: dict[str, dict[int, str]]) -> Path:
+    """Write ``module`` (a torch module in eval mode) to ``target`` atomically; ``output``: one name or one per
+    output of the module; ``axes``: the dynamic ones."""
     import torch
 
     with files.atomic_path(target) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript exporter is deprecated; the dynamo one takes ~3x as long
-        torch.onnx.export(module, example, str(tmp), input_names=inputs, output_names=[output], dynamic_axes=axes,
+        torch.onnx.export(module, example, str(tmp), input_names=inputs, output_names=[output] if isinstance(output, str) else list(output),
+                          dynamic_axes=axes,
                           opset_version=OPSET, dynamo=False)
     return target
 

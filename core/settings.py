@@ -20,6 +20,20 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # Song pages per crawl: ~15 min of a polite crawl of genie.co.kr (prod settings, ~3 pages/s), ~15 s of the
 # demo site; a first crawl covers the most listed songs and later weekly runs fill in the rest.
 DEFAULT_MAX_SONG_PAGES = 3000
+# Zero-shot scene scorer (scoring/zero_shot.py): each image-statistics rule as (start, full, weight): its
+# measurement gives no evidence at `start`, all of it at `full` (full < start: lower is stronger), and full
+# evidence adds `weight` to its labels' calibrated z-scores. What each measures: zero_shot.RULE_MEASURE.
+ZERO_SHOT_RULES = {
+    "night": (0.30, 0.12, 2.5),  # mean luminance 0-1
+    "dark_sky": (0.35, 0.15, 1.5),  # mean luminance of the top third
+    "blue_sky": (0.15, 0.50, 3.0),  # share of the top third that is sky blue
+    "grey_sky": (0.30, 0.80, 2.0),  # share of the top third that is bright and colourless (times not blue)
+    "flat_grey": (0.30, 0.70, 2.5),  # 0-1: low contrast times low saturation
+    "snow": (0.15, 0.45, 3.0),  # share of the lower two thirds that is white
+    "autumn": (0.15, 0.45, 2.5),  # share of orange-brown pixels
+    "green": (0.15, 0.50, 1.5),  # share of saturated green pixels
+    "blossom": (0.05, 0.25, 2.5),  # share of pink or strong yellow pixels
+}
 
 
 def _env(name: str, default: str) -> str:
@@ -57,11 +71,46 @@ def _env_float(name: str, default: float) -> float:
     return _env_number(name, default, float, "a number")
 
 
+def _env_non_negative_float(name: str, default: float) -> float:
+    value = _env_float(name, default)
+    if not value >= 0:
+        raise ConfigurationError(f"{name} must be 0 or more, got {value}")
+    return value
+
+
+def _env_unit(name: str, default: float) -> float:
+    value = _env_float(name, default)
+    if not 0 <= value <= 1:
+        raise ConfigurationError(f"{name} must be between 0 and 1, got {value}")
+    return value
+
+
 def _env_share(name: str, default: float) -> float:
     value = _env_float(name, default)
     if not 0 < value <= 1:
         raise ConfigurationError(f"{name} must be a share above 0 and at most 1, got {value}")
     return value
+
+
+def _env_positive_float(name: str, default: float) -> float:
+    value = _env_float(name, default)
+    if not value > 0:
+        raise ConfigurationError(f"{name} must be above 0, got {value}")
+    return value
+
+
+def _env_rule(name: str, default: tuple[float, float, float]) -> tuple[float, float, float]:
+    """``start,full,weight`` (three numbers, start != full, weight >= 0)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        start, full, weight = (float(part) for part in raw.split(","))
+    except ValueError:
+        raise ConfigurationError(f"{name} must be three numbers 'start,full,weight', got {raw!r}") from None
+    if start == full or weight < 0:
+        raise ConfigurationError(f"{name}={raw!r}: start and full must differ and the weight be 0 or more")
+    return start, full, weight
 
 
 def _env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
@@ -191,6 +240,14 @@ class Settings:
     upload_max_bytes: int = 50 * 2**20  # a file above this is rejected at submit
     upload_max_pixels: int = 80_000_000  # decoded pixels above this fail (decompression bombs); phones take <= 50 MP
     scoring_max_attempts: int = 3  # scoring runs that may claim an image without finishing before it is failed
+    # Recommendations (scoring/recommend.py): how far a photo's whole tag-score vector moves MPIC's query away from
+    # its top labels' sentence (0 = the sentence only), MMR's relevance weight (1 = no diversity re-ranking), and
+    # the penalties on a song's playlist_count percentile above the median and per earlier photo of the
+    # submission it was already given to.
+    recommend_query_mix: float = 0.5
+    recommend_mmr_lambda: float = 0.7
+    recommend_popularity_weight: float = 0.2
+    recommend_spread_weight: float = 0.3
     clip_model_dir: Path | None = None  # a local CLIP model (transformers format): zero-shot tags instead of the head
     # Where the image encoder's ONNX export is kept (made once per weights digest): default SCENETUNE_HOME/models/encoders.
     encoder_dir: Path | None = None
@@ -207,6 +264,12 @@ class Settings:
     quality_max_row_drop: float = 0.5
     keep_versions: int = 5
     vacuum_min_age_hours: int = 1  # retention never deletes younger files (a refresh may be writing them)
+    spark_scratch_max_age_hours: int = 24  # maintenance removes Spark scratch (killed runs' blockmgr-*, spark-*) older than this
+    # Zero-shot scene scorer (scoring/zero_shot.py): ImageNet classes per photo in ConSE's mixture, the
+    # temperature of the per-group softmax over calibrated z-scores, and the image-statistics rules.
+    zero_shot_top_classes: int = 10
+    zero_shot_temperature: float = 1.0
+    zero_shot_rules: tuple = tuple(ZERO_SHOT_RULES.items())  # (name, (start, full, weight)); a tuple keeps Settings hashable
 
     # --- locations under SCENETUNE_HOME -------------------------------------------------
     @property
@@ -310,6 +373,10 @@ def load() -> Settings:
         upload_max_bytes=_env_positive_int("SCENETUNE_UPLOAD_MAX_MB", 50) * 2**20,
         upload_max_pixels=_env_positive_int("SCENETUNE_UPLOAD_MAX_PIXELS", 80_000_000),
         scoring_max_attempts=_env_positive_int("SCENETUNE_SCORING_MAX_ATTEMPTS", 3),
+        recommend_query_mix=_env_unit("SCENETUNE_RECOMMEND_QUERY_MIX", 0.5),
+        recommend_mmr_lambda=_env_share("SCENETUNE_RECOMMEND_MMR_LAMBDA", 0.7),
+        recommend_popularity_weight=_env_non_negative_float("SCENETUNE_RECOMMEND_POPULARITY_WEIGHT", 0.2),
+        recommend_spread_weight=_env_non_negative_float("SCENETUNE_RECOMMEND_SPREAD_WEIGHT", 0.3),
         clip_model_dir=_clip_model_dir(),
         encoder_dir=Path(_env("SCENETUNE_ENCODER_DIR", "") or home / "models" / "encoders").expanduser().absolute(),
         upload_roots=tuple(Path(p).expanduser().absolute() for p in _env("SCENETUNE_UPLOAD_ROOTS", "").split(os.pathsep)
@@ -320,4 +387,9 @@ def load() -> Settings:
         quality_max_row_drop=_env_share("SCENETUNE_QUALITY_MAX_ROW_DROP", 0.5),
         keep_versions=_env_positive_int("SCENETUNE_KEEP_VERSIONS", 5),
         vacuum_min_age_hours=_env_non_negative_int("SCENETUNE_VACUUM_MIN_AGE_HOURS", 1),
+        spark_scratch_max_age_hours=_env_positive_int("SCENETUNE_SPARK_SCRATCH_MAX_AGE_HOURS", 24),
+        zero_shot_top_classes=_env_positive_int("SCENETUNE_ZERO_SHOT_TOP_CLASSES", 10),
+        zero_shot_temperature=_env_positive_float("SCENETUNE_ZERO_SHOT_TEMPERATURE", 1.0),
+        zero_shot_rules=tuple((name, _env_rule(f"SCENETUNE_ZERO_SHOT_RULE_{name.upper()}", default))
+                              for name, default in ZERO_SHOT_RULES.items()),
     )

@@ -8,7 +8,8 @@ Keeps the warehouse's Delta tables from growing without bound, after each publis
    published tables that none of them, nor the tables' latest versions, reads
    (`warehouse.maintenance`: vacuum by the versions kept, never by age alone; the Delta log is
    kept for a year so checkpoints never cut time travel short). Files written in the last hour
-   are left alone, in case a refresh is writing.
+   are left alone, in case a refresh is writing. Spark scratch that killed runs left under
+   `SCENETUNE_HOME/spark/tmp` (older than `SCENETUNE_SPARK_SCRATCH_MAX_AGE_HOURS`) is removed.
 
 2. **record_run** – after it, whatever its outcome: writes the run's summary (state, time, the
    versions kept and dropped, files deleted per table, a failure's one paragraph) to
@@ -49,7 +50,7 @@ def warehouse_maintenance():
         with fail_fast():
             done = maintenance.apply()
         return {"kept_versions": done.kept_versions, "dropped_versions": done.dropped_versions,
-                "deleted_files": done.deleted_files}
+                "deleted_files": done.deleted_files, "scratch_removed": len(done.scratch_removed)}
 
     @teardown
     def record_run(**context) -> dict:

@@ -170,6 +170,7 @@ def runs(dag_id: str | None, limit: int, as_json: bool) -> None:
     from scenetune import run_summary
     from warehouse.query import Result
 
+    run_summary.close_dead(dag_id)  # a run recorded `running` whose command is gone was killed: say so
     rows = run_summary.runs(dag_id, limit)
     if as_json:
         _echo_json(rows)
@@ -330,6 +331,8 @@ def maintenance(keep: int | None, dry_run: bool) -> None:
     click.echo(f"catalogue versions kept readable: {kept}; no longer kept: {dropped}")
     click.echo(f"{'would delete' if dry_run else 'deleted'} {files} Delta data file(s) in "
                f"{sum(1 for n in done.deleted_files.values() if n)} table(s)")
+    click.echo(f"{'would remove' if dry_run else 'removed'} {len(done.scratch_removed)} Spark scratch folder(s) "
+               f"older than {settings.load().spark_scratch_max_age_hours}h")
 
 
 @cli.command()
@@ -578,7 +581,8 @@ def main() -> None:
         # Without standalone mode click returns --help's and ctx.exit()'s code instead of exiting.
         returned = cli(standalone_mode=False)
         code = returned if isinstance(returned, int) else 0
-    except click.exceptions.Abort:
+    except click.exceptions.Abort:  # Ctrl-C (a refresh has stopped its process group by now)
+        click.echo("scenetune: interrupted", err=True)
         code = 130
     except click.ClickException as exc:
         exc.show()

@@ -22,6 +22,11 @@ PREPARE_ENCODERS = ("from scoring.encoders import efficientnet_onnx; from spark_
 
 def main(argv: list[str]) -> int:
     dag_id, logical_date, *conf = argv
+    from core.process import watch_parent
+
+    # Started by `scenetune refresh` (airflow_env.dags_test) as its own process group: when that command
+    # goes, even by kill -9, this process kills the group (Spark's JVM, its Python workers, the crawl).
+    watch_parent()
     from airflow.cli import cli_parser
 
     from spark_jobs.session import share_sessions
@@ -70,4 +75,8 @@ if __name__ == "__main__":
 
     # Everything is committed and written; skip the interpreter's ~3 s of exit handlers
     # (Airflow's and Spark's gateway threads), which a user would wait through at every run.
-    exit_now(main(sys.argv[1:]), stop_spark=False)
+    try:
+        code = main(sys.argv[1:])
+    except KeyboardInterrupt:  # Ctrl-C forwarded by the command: stop now (the group is stopped with it)
+        code = 130
+    exit_now(code, stop_spark=False)

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 FAILURE_KEY = "failure"  # XCom key of a failed task's paragraph
 RECORD_TASK = "record_run"
 FAILED_STATES = ("failed", "upstream_failed")
+RUNNING_RUN_ID = "scenetune-pid-"  # run_id of a `running` row until the run records itself (Airflow names it then)
 MAX_ERROR_CHARS = 800
 
 
@@ -177,8 +178,8 @@ def scoring_fields(ti, run_key: str, states: dict[str, str]) -> dict:
 def maintenance_fields(ti, run_key: str, states: dict[str, str]) -> dict:
     """warehouse_maintenance's columns: catalogue versions kept readable and dropped, files deleted per table."""
     done = _pull(ti, "retention") or {}
-    return {"details": json.dumps({k: done[k] for k in ("kept_versions", "dropped_versions", "deleted_files")
-                                   if k in done}, sort_keys=True)}
+    return {"details": json.dumps({k: done[k] for k in ("kept_versions", "dropped_versions", "deleted_files",
+                                                        "scratch_removed") if k in done}, sort_keys=True)}
 
 
 def summarise(context: Mapping[str, Any], fields: Fields | None = None) -> dict:
@@ -260,6 +261,83 @@ def record_run(context: Mapping[str, Any], fields: Fields | None = None) -> dict
     return {"run_key": row["run_key"], "state": row["state"], "failed_stage": row["failed_stage"]}
 
 
+def _empty_row(dag_id: str, run_key: str, run_id: str, state: str, started: datetime | None) -> dict:
+    return {"dag_id": dag_id, "run_key": run_key, "run_id": run_id, "state": state, "started_at": started,
+            "recorded_at": datetime.now(timezone.utc), "duration_s": None, "stage_states": "{}",
+            "stage_durations": "{}", "failed_stage": None, "failure": None, "row_counts": "{}",
+            "quality_passed": None, "quality_failures": [], "crawl_books": None, "catalogue_version": None,
+            "catalogue_status": None, "model_version": None, "details": "{}"}
+
+
+def start_run(dag_id: str, run_key: str, lock, log_path: str) -> dict:
+    """Record a run started by ``scenetune`` (``airflow_env.dags_test``) as ``running`` before it runs.
+
+    ``lock`` (a ``core.locks.RunLock``) names the holder: a later run, or ``scenetune runs``, closes the
+    row as ``killed`` once that holder is gone (:func:`close_dead`). The run's ``record_run`` replaces it.
+    """
+    row = _empty_row(dag_id, run_key, f"{RUNNING_RUN_ID}{lock.holder.pid}", "running", datetime.now(timezone.utc))
+    row["details"] = json.dumps({"holder_pid": lock.holder.pid, "holder_started": lock.holder.started,
+                                 "lock": str(lock.path), "log": log_path}, sort_keys=True)
+    write(row)
+    return row
+
+
+def _holder_gone(row: dict) -> bool:
+    from core import locks
+
+    details = json.loads(row["details"] or "{}")
+    pid, lock = details.get("holder_pid"), details.get("lock")
+    if not isinstance(pid, int) or not lock:
+        return True
+    return not locks.alive(pid, details.get("holder_started")) or not locks.held(lock)
+
+
+def close_run(dag_id: str, run_key: str, state: str, reason: str, only_if=None) -> bool:
+    """Close a ``running`` row as ``state`` (killed | failed) with ``reason``; False if it is not running
+    (its run recorded itself) or ``only_if(row)`` says no. Read and replaced under the table's lock, so a
+    row its run has just recorded is never overwritten."""
+    import pyarrow as pa
+
+    from core import files, settings
+    from schemas import ops
+    from warehouse import delta
+
+    filters = [("dag_id", "=", dag_id), ("run_key", "=", run_key), ("state", "=", "running")]
+    with files.exclusive_lock(settings.load().home / "state" / "pipeline_runs.lock"):
+        found = delta.read_or_empty(ops.PIPELINE_RUNS, filters=filters).to_pylist()
+        if not found or (only_if is not None and not only_if(found[0])):
+            return False
+        row = found[0]
+        recorded = datetime.now(timezone.utc)
+        row.update(state=state, recorded_at=recorded, failure=_one_line(reason),
+                   duration_s=round((recorded - row["started_at"]).total_seconds(), 3) if row["started_at"] else None)
+        delta.merge(ops.PIPELINE_RUNS, pa.Table.from_pylist([row], schema=ops.PIPELINE_RUNS.arrow_schema()))
+    return True
+
+
+def close_dead(dag_id: str | None = None) -> list[str]:
+    """Close every ``running`` row whose holder is gone (its pid, or its lock, no longer held) as ``killed``.
+
+    Returns the run keys closed. Called by each run scenetune starts and by ``scenetune runs``.
+    """
+    from schemas import ops
+    from warehouse import delta
+
+    filters = [("state", "=", "running")] + ([("dag_id", "=", dag_id)] if dag_id else [])
+    closed = []
+    for row in delta.read_or_empty(ops.PIPELINE_RUNS, filters=filters).to_pylist():
+        if not _holder_gone(row):
+            continue
+        details = json.loads(row["details"] or "{}")
+        reason = (f"{row['dag_id']} run {row['run_key']} was killed: its command (pid {details.get('holder_pid')}) "
+                  "ended before the run could record itself, and its process tree was stopped with it. "
+                  f"Its log: {details.get('log', '-')}")
+        if close_run(row["dag_id"], row["run_key"], "killed", reason, only_if=_holder_gone):
+            log.warning("%s", reason)
+            closed.append(row["run_key"])
+    return closed
+
+
 def runs(dag_id: str | None = None, limit: int | None = None) -> list[dict]:
     """Recorded runs, newest first, JSON columns read back."""
     from schemas import ops
@@ -291,6 +369,8 @@ def quality_text(row: dict) -> str:
 def outcome(row: dict) -> str:
     """What the run produced, in a few words: songs built, images scored, files vacuumed."""
     details, counts = row["details"], row["row_counts"]
+    if row["state"] in ("running", "killed"):
+        return "-"
     if row["dag_id"] == "score_uploads":
         if not details.get("claimed"):
             return "nothing queued" + (f" (submission {details['submission_id']})" if details.get("submission_id") else "")
@@ -299,7 +379,9 @@ def outcome(row: dict) -> str:
         if "kept_versions" not in details:
             return "-"
         return (f"kept {details['kept_versions']}, dropped {details['dropped_versions']}, "
-                f"{sum(details['deleted_files'].values())} files deleted")
+                f"{sum(details['deleted_files'].values())} files deleted"
+                + (f", {details['scratch_removed']} Spark scratch folders removed" if details.get("scratch_removed")
+                   else ""))
     return f"{counts['gold.songs']} songs" if "gold.songs" in counts else "-"
 
 

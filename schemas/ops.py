@@ -127,7 +127,9 @@ PIPELINE_RUNS = Table(
         C("dag_id", "string", False, "the DAG, e.g. catalogue_refresh"),
         C("run_key", "string", False, "the run's partition key (from its logical date, or when it was created for)"),
         C("run_id", "string", False, "Airflow's run id of the run recorded last under this key"),
-        C("state", "string", False, "success | failed (any stage failed or was skipped by a failure upstream)"),
+        C("state", "string", False,
+          "success | failed (any stage failed or was skipped by a failure upstream) | running (started by scenetune,"
+          " not recorded yet) | killed (its command died first; closed by the next run or `scenetune runs`)"),
         C("started_at", "timestamp", True, "when the DAG run started"),
         C("recorded_at", "timestamp", False, "when the summary was written (the end of the run's last stage)"),
         C("duration_s", "float64", True, "recorded_at - started_at, in seconds"),
@@ -146,7 +148,7 @@ PIPELINE_RUNS = Table(
         C("model_version", "string", True, "the image tag head the run trained (or used)"),
         C("details", "string", False,
           "JSON of the DAG's own books: score_uploads {submission_id, claimed, scored, failed, ...},"
-          " warehouse_maintenance {kept_versions, dropped_versions, deleted_files}; {} for catalogue_refresh"),
+          " warehouse_maintenance {kept_versions, dropped_versions, deleted_files, scratch_removed}; {} for catalogue_refresh"),
     ),
 )
 

@@ -4,7 +4,9 @@
   (read from the package, never from a hub); 1280-d features (mean of the last feature map). Run by
   ONNX Runtime: the torch model is exported once per weights digest (``efficientnet_onnx``) into the
   models folder; on these CPUs that runs it ~7x faster than torch eager, and a worker that only
-  encodes never imports torch.
+  encodes never imports torch. The export has two outputs from one forward pass: the pooled features and
+  the model's own ImageNet classifier logits (``encode_prepared_with_logits``; the zero-shot scorer reads
+  them, and the 1280x1000 classifier costs ~1 % of the pass).
 - :class:`ClipEncoder`: a CLIP model in a local folder (transformers format); encodes pictures and,
   for zero-shot tags, texts into one space.
 
@@ -35,6 +37,7 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)  # OpenAI CLIP's, used when the folder states none
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 BATCH = 32  # pictures per forward pass: ~20 MB of input at 224 px
+IMAGENET_CLASSES = 1000  # EfficientNet-Lite0's classifier outputs, in the order of scoring/data/imagenet_classes.txt
 
 
 def _file_digest(*paths: Path) -> str:
@@ -104,7 +107,8 @@ def efficientnet_onnx(encoder_dir: Path | str | None = None) -> Path:
     each write it atomically. Spark jobs export it on the driver and hand the folder to their workers."""
     weights = _efficientnet_weights()
     folder = Path(encoder_dir) if encoder_dir else settings.load().encoder_dir
-    target = folder / f"efficientnet-lite0-{_weights_digest(weights)[:12]}-opset{onnx.OPSET}.onnx"
+    # "features-logits": a new name, so a features-only export made before is not taken for this one
+    target = folder / f"efficientnet-lite0-{_weights_digest(weights)[:12]}-features-logits-opset{onnx.OPSET}.onnx"
     if target.is_file():
         return target
     from efficientnet_lite_pytorch import EfficientNet
@@ -113,17 +117,18 @@ def efficientnet_onnx(encoder_dir: Path | str | None = None) -> Path:
     with contextlib.redirect_stdout(io.StringIO()):  # it prints "Loaded pretrained weights ..."
         model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=str(weights)).eval()
 
-    class Features(torch.nn.Module):
+    class FeaturesAndLogits(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.model = model
 
         def forward(self, pixels):
-            return self.model.extract_features(pixels).mean((2, 3))
+            pooled = self.model.extract_features(pixels).mean((2, 3))
+            return pooled, self.model._fc(pooled)  # the model's own head; its dropout does nothing in eval
 
     size = EfficientNetLite0.size
-    return onnx.export(Features().eval(), (torch.zeros(1, 3, size, size),), target, ["pixels"], "features",
-                       {"pixels": {0: "batch"}, "features": {0: "batch"}})
+    return onnx.export(FeaturesAndLogits().eval(), (torch.zeros(1, 3, size, size),), target, ["pixels"],
+                       ["features", "logits"], {"pixels": {0: "batch"}, "features": {0: "batch"}, "logits": {0: "batch"}})
 
 
 class EfficientNetLite0(Encoder):
@@ -134,7 +139,18 @@ class EfficientNetLite0(Encoder):
         self.version = efficientnet_version()
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:
-        return self.session.run(None, {"pixels": batch})[0]
+        return self.session.run(["features"], {"pixels": batch})[0]
+
+    def encode_prepared_with_logits(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(features (n, 1280) of unit length, ImageNet logits (n, 1000))``, float32, for ``(n, 3, 224, 224)``
+        prepared inputs: both from the same forward pass."""
+        features, logits = [np.zeros((0, self.dim), np.float32)], [np.zeros((0, IMAGENET_CLASSES), np.float32)]
+        for start in range(0, len(inputs), BATCH):
+            f, z = self.session.run(["features", "logits"],
+                                    {"pixels": np.ascontiguousarray(inputs[start:start + BATCH], dtype=np.float32)})
+            features.append(f)
+            logits.append(z)
+        return _normalise(np.concatenate(features)), np.concatenate(logits).astype(np.float32)
 
 
 @functools.lru_cache(maxsize=4)

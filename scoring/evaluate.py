@@ -16,7 +16,8 @@ Measures (IMGenie's, ``taxonomy.md``; extended to songs):
   queries where every chosen genre has a song in the list;
 - diversity: distinct artists and genres in a top-K, and intra-list distance (mean pairwise
   1 - cosine of the songs' sentence vectors);
-- popularity bias: mean popularity percentile (by ``playlist_count``) of recommended songs; 50 = none.
+- popularity bias: mean popularity percentile (by ``playlist_count``, mid-ranks) of recommended songs; 50 = none;
+- spread over the queries (``scoring.diversity``): distinct lists / queries, distinct songs / slots.
 
 Plus a table for scikit-image's real photos: their predicted labels and both recommenders' songs.
 """
@@ -85,9 +86,10 @@ def _sentence_of_song(catalogue) -> dict[int, int]:
 
 def measure(catalogue, spec: models.ModelSpec, queries: list[Query], picks: list[dict]) -> dict:
     """The measures above, per recommender."""
+    from scoring import diversity
+
     sentence_of = _sentence_of_song(catalogue)
-    percentile = np.argsort(np.argsort(catalogue.popularity, kind="stable"), kind="stable") / max(
-        len(catalogue.popularity) - 1, 1) * 100
+    percentile = diversity.popularity_percentiles(catalogue.popularity)
     out = {}
     for name in RECOMMENDERS:
         precisions, artists, genres_n, distances, pops, in_genre, all_genres = [], [], [], [], [], [], []
@@ -111,6 +113,7 @@ def measure(catalogue, spec: models.ModelSpec, queries: list[Query], picks: list
             if query.genres:
                 in_genre.append(np.mean([bool(set(catalogue.genres[s]) & set(query.genres)) for s in songs]))
                 all_genres.append(all(any(g in catalogue.genres[s] for s in songs) for g in query.genres))
+        lists = [[p.song for p in chosen.get(name, [])][:K] for chosen in picks]
         out[name] = {
             "queries_answered": answered,
             "precision_at_k": float(np.mean(precisions)) if precisions else None,
@@ -121,6 +124,8 @@ def measure(catalogue, spec: models.ModelSpec, queries: list[Query], picks: list
             "distinct_genres": float(np.mean(genres_n)) if genres_n else None,
             "intra_list_distance": float(np.mean(distances)) if distances else None,
             "popularity_percentile": float(np.mean(pops)) if pops else None,
+            "distinct_lists_ratio": diversity.distinct_lists_ratio(lists),
+            "distinct_songs_ratio": diversity.distinct_songs_ratio(lists),
             "_popularity": pops,
         }
     return out

@@ -263,7 +263,12 @@ def genre_choice(genres) -> str:
 def recommend_picks(spec: models.ModelSpec, targets: list[dict], tag_scores: dict[str, np.ndarray],
                     features: dict[str, np.ndarray], catalogue) -> list[dict[str, list]]:
     """Both recommenders' picks for each target ``{input_key, sha256, genres}`` (tags of the input in
-    ``tag_scores``, image features of the sha256 in ``features``): ``[{recommender: [Pick, ...]}]``."""
+    ``tag_scores``, image features of the sha256 in ``features``): ``[{recommender: [Pick, ...]}]``.
+    Targets naming the same ``submission`` spread their songs: taken in input-key order, a song already
+    given to an earlier photo of the submission is penalised for the next (``recommend.Rerank``)."""
+    from collections import Counter
+
+    from core import settings
     from scoring import recommend
 
     group_of = dict(zip(spec.labels, spec.groups))
@@ -273,22 +278,42 @@ def recommend_picks(spec: models.ModelSpec, targets: list[dict], tag_scores: dic
     distinct = sorted({s for s in sentences.values() if s})
     vectors = (dict(zip(distinct, recommend.embed_sentences(distinct)))
                if distinct and len(catalogue.sentence_vectors) else {})
+    mix = settings.load().recommend_query_mix
+    label_vectors = (recommend.label_vectors(spec.labels, catalogue, group_of)
+                     if mix and len(catalogue.sentence_vectors) else None)
     searchable = sorted({t["sha256"] for t in targets if t["sha256"] in features}) if catalogue.cover_ids else []
     nearest = {}
     if searchable:
         sims, covers = recommend.nearest_covers(np.stack([features[s] for s in searchable]), catalogue)
         nearest = {sha: (sims[i], covers[i]) for i, sha in enumerate(searchable)}
-    out = []
-    for target in targets:
-        key, genres, picks = target["input_key"], list(target["genres"] or ()), {}
-        if sentences[key] in vectors:
-            picks[recommend.MPIC] = recommend.mpic(vectors[sentences[key]], chosen[key], genres, catalogue)
+    rerank = recommend.Rerank.from_settings(catalogue)
+    used: dict[tuple[str, str], Counter] = {}  # (submission, recommender) -> song -> photos given it so far
+    out: list[dict] = [{} for _ in targets]
+    for i in sorted(range(len(targets)), key=lambda i: (str(targets[i].get("submission") or ""),
+                                                        targets[i]["input_key"], genre_choice(targets[i]["genres"]))):
+        target = targets[i]
+        key, genres, picks, submission = target["input_key"], list(target["genres"] or ()), out[i], target.get("submission")
+
+        def rerank_for(recommender: str) -> recommend.Rerank:
+            spread = used.setdefault((submission, recommender), Counter()) if submission else Counter()
+            return recommend.Rerank(rerank.mmr_lambda, rerank.popularity_weight, rerank.spread_weight,
+                                    rerank.percentile, rerank.sentence_of, spread)
+
+        query = vectors.get(sentences[key])
+        if label_vectors is not None and chosen[key]:
+            query = recommend.score_weighted_query(tag_scores[key], spec.groups, label_vectors,
+                                                   [group_of[label] for label in chosen[key]], query, mix)
+        if query is not None:
+            picks[recommend.MPIC] = recommend.mpic(query, chosen[key], genres, catalogue, rerank=rerank_for(recommend.MPIC))
         if target["sha256"] in nearest:
             sims, covers = nearest[target["sha256"]]
             best = recommend.best_of_groups(tag_scores[key], spec.labels, spec.groups)
             picks[recommend.IMGENIE] = recommend.imgenie(features[target["sha256"]], sims, covers, best, chosen[key],
-                                                         genres, catalogue, exclude=target.get("exclude_covers", ()))
-        out.append(picks)
+                                                         genres, catalogue, exclude=target.get("exclude_covers", ()),
+                                                         rerank=rerank_for(recommend.IMGENIE))
+        if submission:
+            for recommender, chosen_picks in picks.items():
+                used[(submission, recommender)].update(p.song for p in chosen_picks)
     return out
 
 
@@ -391,7 +416,8 @@ def score(run_key: str, *, spark=None, progress: Progress | None = None) -> dict
         good = [r for r in claim.rows if r["input_key"] in recovered
                 or (r["input_key"] in results and results[r["input_key"]]["ok"])]
         targets = list({(r["input_key"], genre_choice(r["genres"])): {
-            "input_key": r["input_key"], "sha256": r["sha256"], "genres": list(r["genres"] or ())} for r in good}.values())
+            "input_key": r["input_key"], "sha256": r["sha256"], "genres": list(r["genres"] or ()),
+            "submission": r["submission_id"]} for r in good}.values())  # a submission's photos spread their songs
         tag_scores = stored_tag_scores(spec, {t["input_key"] for t in targets})
         catalogue_version, books.recommendations = recommend_for(spec, run_key, targets, tag_scores, features)
         books.catalogue_version = catalogue_version or spec.catalogue_version

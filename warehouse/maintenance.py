@@ -13,10 +13,16 @@ end time travel to a 5-week-old version of a weekly refresh. Maintenance sets it
 
 Files removed or written less than ``SCENETUNE_VACUUM_MIN_AGE_HOURS`` ago are never deleted: a refresh writing at the same time may have
 written data files it has not committed yet.
+
+Spark's scratch (``blockmgr-*``, ``spark-*`` under ``SCENETUNE_HOME/spark/tmp``, ``spark.local.dir``) is
+deleted by the JVM when it ends normally; a killed run leaves it. Folders older than
+``SCENETUNE_SPARK_SCRATCH_MAX_AGE_HOURS`` (by their newest entry: a running job writes in its own) go.
 """
 
 from __future__ import annotations
 
+import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +43,7 @@ class Retention:
     dropped_versions: list[int]  # catalogue versions no longer guaranteed readable
     deleted_files: dict[str, int] = field(default_factory=dict)  # layer.table -> files deleted
     kept_pins: dict[str, list[int]] = field(default_factory=dict)  # layer.table -> Delta versions kept
+    scratch_removed: list[str] = field(default_factory=list)  # Spark scratch folders removed (names)
 
 
 def kept(rows: list[dict], keep: int) -> list[dict]:
@@ -81,7 +88,40 @@ def apply(keep: int | None = None, min_age_hours: int | None = None, dry_run: bo
         if candidates and not dry_run:
             dt.vacuum(dry_run=False, post_commithook_properties=_no_log_cleanup(), **options)
         result.deleted_files[name] = len(candidates)
+    result.scratch_removed = clean_spark_scratch(s.home / "spark" / "tmp", s.spark_scratch_max_age_hours,
+                                                 dry_run=dry_run)
     return result
+
+
+SCRATCH_PATTERNS = ("blockmgr-*", "spark-*")
+
+
+def _newest_mtime(folder: Path) -> float:
+    """The newest modification time in ``folder``'s tree (a running job keeps touching its own scratch)."""
+    newest = folder.lstat().st_mtime
+    for path in folder.rglob("*"):
+        try:
+            newest = max(newest, path.lstat().st_mtime)
+        except OSError:  # removed while we looked
+            continue
+    return newest
+
+
+def clean_spark_scratch(scratch_dir: Path, max_age_hours: float, dry_run: bool = False,
+                        now: float | None = None) -> list[str]:
+    """Remove the ``blockmgr-*`` and ``spark-*`` folders in ``scratch_dir`` untouched for ``max_age_hours``;
+    returns their names. Symlinks are never followed (nor removed: Spark makes none)."""
+    if not scratch_dir.is_dir():
+        return []
+    cutoff = (time.time() if now is None else now) - max_age_hours * 3600
+    removed = []
+    for folder in sorted({p for pattern in SCRATCH_PATTERNS for p in scratch_dir.glob(pattern)}):
+        if folder.is_symlink() or not folder.is_dir() or _newest_mtime(folder) >= cutoff:
+            continue
+        if not dry_run:
+            shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder.name)
+    return removed
 
 
 def _on_disk(root: Path, file: str) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from scoring import labels, recommend, text_intent
@@ -73,3 +75,58 @@ def test_a_caption_shift_is_bounded_and_points_to_the_most_similar_label():
     assert np.abs(shift).max() <= text_intent.CAP + 1e-6
     assert shift[0, 0] == np.float32(text_intent.CAP) and shift[0, 2] < 0 < shift[0, 1]
     assert text_intent.is_english("a rainy night drive") and not text_intent.is_english("비 오는 밤 드라이브")
+
+
+# ---------------------------------------------------------------------------------------------- re-ranking
+def test_mmr_picks_a_diverse_second_item_over_a_near_duplicate():
+    vectors = np.stack([unit(1, 0, 0), unit(0.99, 0.14, 0), unit(0, 0, 1)])
+    relevance = np.asarray([0.9, 0.88, 0.7])
+    assert recommend.mmr_order(relevance, vectors, 2, 1.0) == [0, 1]  # relevance alone: the near-duplicate
+    assert recommend.mmr_order(relevance, vectors, 2, 0.7) == [0, 2]  # MMR: the different one
+
+
+def test_the_popularity_penalty_reorders_a_literal_list():
+    percentile = np.asarray([1.0, 0.5, 0.2])  # song 0 the most listed, 1 at the median, 2 below
+    penalty = recommend.popularity_penalty(percentile, 0.2)
+    assert np.allclose(penalty, [0.2, 0.0, 0.0])  # only above the median loses
+    relevance = np.asarray([0.8, 0.7, 0.5])
+    order = recommend.mmr_order(relevance, np.zeros((3, 2), np.float32), 3, 1.0, penalty)
+    assert order == [1, 0, 2]  # 0.8 - 0.2 falls below 0.7; song 2 stays last
+
+
+def test_the_score_weighted_query_differs_for_two_score_vectors_with_the_same_top_label():
+    vectors = np.stack([unit(1, 0, 0), unit(0, 1, 0), unit(0, 0, 1)])
+    groups = ["weather", "weather", "weather"]
+    sentence = unit(1, 0, 0)  # both photos' top label is 0: the same sentence
+    a = recommend.score_weighted_query([0.9, 0.6, 0.1], groups, vectors, ["weather"], sentence, 0.5)
+    b = recommend.score_weighted_query([0.9, 0.1, 0.6], groups, vectors, ["weather"], sentence, 0.5)
+    assert a[1] > 0 == b[1] and b[2] > 0 == a[2]  # each leans to its own runner-up
+    assert np.isclose(np.linalg.norm(a), 1) and not np.allclose(a, b)
+    assert np.allclose(recommend.score_weighted_query([0.9, 0.6, 0.1], groups, vectors, ["weather"], sentence, 0.0),
+                       sentence)  # mix 0: the sentence alone
+
+
+def test_a_submission_spreads_two_identical_photos_over_different_first_songs():
+    catalogue = literal_catalogue()
+    first = recommend.mpic(unit(1, 0, 0), ["비오는날"], [], catalogue, k=2)
+    used = Counter(p.song for p in first)
+    second = recommend.mpic(unit(1, 0, 0), ["비오는날"], [], catalogue, k=2,
+                            rerank=recommend.Rerank(spread_weight=0.5, used=used))
+    assert [p.song for p in first] == [1, 0] and [p.song for p in second] == [2, 1]  # s1's song (0.6) beats 1 - 0.5
+    feature = unit(1, 0.1)
+    sims, covers = recommend.nearest_covers(feature[None], catalogue)
+    args = (feature, sims[0], covers[0], {"weather": "비오는날"}, ["비오는날"], [], catalogue)
+    one = recommend.imgenie(*args, k=1)
+    two = recommend.imgenie(*args, k=1, rerank=recommend.Rerank(spread_weight=0.5, used=Counter(p.song for p in one)))
+    assert one[0].song != two[0].song
+
+
+def test_diversity_figures_on_literal_lists():
+    from scoring import diversity
+
+    lists = [[0, 1], [1, 0], [2, 3], []]  # the first two are the same songs re-ordered; the empty is no answer
+    assert diversity.distinct_lists_ratio(lists) == 2 / 3
+    assert diversity.distinct_songs_ratio(lists) == 4 / 6
+    pct = diversity.popularity_percentiles([1, 1, 5, 9])
+    assert np.allclose(pct, [100 / 6, 100 / 6, 200 / 3, 100]) and np.isclose(pct.mean(), 50)
+    assert diversity.mean_popularity_percentile([[3], [3]], pct) == 100.0

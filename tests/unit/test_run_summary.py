@@ -73,3 +73,55 @@ def test_a_rerun_replaces_its_row_and_runs_lists_newest_first(home):
 def test_runs_before_any_run_says_what_to_do(home):
     done = CliRunner().invoke(cli, ["runs"])
     assert done.exit_code == 0 and "no runs recorded yet" in done.output
+
+
+HOLD_LOCK = ("import sys, time\n"
+             "from core import locks\n"
+             "lock = locks.acquire(sys.argv[1], 'a refresh')\n"
+             "print(lock.holder.started, flush=True)\n"
+             "time.sleep(600)\n")
+
+
+def _holding(path):
+    """A real process holding the run lock at ``path``, and the RunLock-like view of it start_run takes."""
+    import subprocess
+    import sys
+    from types import SimpleNamespace
+
+    from core import locks
+
+    proc = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(path)], stdout=subprocess.PIPE, text=True)
+    started = int(proc.stdout.readline())
+    return proc, SimpleNamespace(path=path, holder=locks.Holder(proc.pid, started, "", ""))
+
+
+def test_a_run_is_running_until_it_records_itself_and_killed_once_its_holder_is_gone(home):
+    live, live_lock = _holding(home / "locks" / "score_uploads.lock")
+    dead, dead_lock = _holding(home / "locks" / "catalogue_refresh.lock")
+    try:
+        run_summary.start_run("catalogue_refresh", "20261116T000000Z", dead_lock, "/logs/refresh.log")
+        run_summary.start_run("score_uploads", "20261117T020000Z", live_lock, "/logs/score.log")
+        run_summary.start_run("catalogue_refresh", "20261123T000000Z", live_lock, "/logs/recorded.log")
+        run_summary.write(_row("20261123T000000Z"))  # this one recorded itself: it is not running any more
+        assert {(r["run_key"], r["state"]) for r in run_summary.runs()} == {
+            ("20261116T000000Z", "running"), ("20261117T020000Z", "running"), ("20261123T000000Z", "success")}
+        assert run_summary.close_dead() == []  # both holders alive, holding their locks
+
+        dead.kill()
+        dead.wait()
+        listed = CliRunner().invoke(cli, ["runs"])  # `scenetune runs` finds the dead holder and closes its run
+        assert listed.exit_code == 0, listed.output
+        killed_line = next(line for line in listed.output.splitlines() if "20261116T000000Z" in line)
+        assert "killed" in killed_line
+        rows = {r["run_key"]: r for r in run_summary.runs()}
+        killed = rows["20261116T000000Z"]
+        assert killed["state"] == "killed" and f"its command (pid {dead.pid})" in killed["failure"]
+        assert "/logs/refresh.log" in killed["failure"] and killed["duration_s"] is not None
+        assert rows["20261117T020000Z"]["state"] == "running" and rows["20261123T000000Z"]["state"] == "success"
+        # Closing only ever closes a running row: a recorded run keeps its own state.
+        assert not run_summary.close_run("catalogue_refresh", "20261123T000000Z", "killed", "no")
+        assert run_summary.close_dead() == []
+    finally:
+        live.kill()
+        live.wait()
+    assert run_summary.close_dead() == ["20261117T020000Z"]

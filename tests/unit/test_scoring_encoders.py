@@ -23,6 +23,7 @@ def test_the_onnx_encoder_gives_the_torch_models_features(tmp_path):
         model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=str(encoders._efficientnet_weights())).eval()
     with torch.inference_mode():
         expected = model.extract_features(torch.from_numpy(inputs)).mean((2, 3)).numpy()
+        expected_logits = model(torch.from_numpy(inputs)).numpy()  # the model's own forward: pool, dropout, _fc
     expected /= np.linalg.norm(expected, axis=1, keepdims=True)
 
     got = encoder.encode_prepared(inputs)
@@ -31,6 +32,15 @@ def test_the_onnx_encoder_gives_the_torch_models_features(tmp_path):
     assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
     # Different pictures, different features: the export did not freeze a constant.
     assert float(got[0] @ got[1]) < 0.99
+
+    # The same pass also gives the ImageNet classifier's logits: the same features, torch's logits and top-5.
+    features, logits = encoder.encode_prepared_with_logits(inputs)
+    assert logits.shape == (3, 1000) and logits.dtype == np.float32 and features.dtype == np.float32
+    assert np.abs(features - got).max() < 1e-6
+    assert np.abs(logits - expected_logits).max() < 1e-3
+    top5 = lambda z: [set(row) for row in np.argsort(-z, axis=1)[:, :5]]  # noqa: E731
+    assert top5(logits) == top5(expected_logits)
+    assert len({int(row.argmax()) for row in logits}) == 3  # three pictures, three different classes
 
 
 def test_the_export_is_made_once_per_weights_and_reused(tmp_path):
