@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from typing import NoReturn
 
 PARENT_PID_ENV = "SCENETUNE_PARENT_PID"  # set by run_group: the pid a child's watch_parent watches
@@ -81,6 +84,44 @@ def stop_group(proc: subprocess.Popen, grace_s: float = 5.0) -> None:
         except KeyboardInterrupt:  # a second Ctrl-C: on to the next, firmer signal
             continue
     proc.poll()
+
+
+@contextlib.contextmanager
+def on_ctrl_c(callback: Callable[[], object]) -> Iterator[None]:
+    """Call ``callback`` from a helper thread the moment Ctrl-C (SIGINT) arrives, in the main thread only.
+
+    Python runs its SIGINT handler (KeyboardInterrupt) only when the main thread returns to bytecode,
+    which a long native call (a DuckDB query) does not do until it ends. The signal's C handler still
+    writes to the wakeup fd at once, so a thread reading that fd can stop the native work (e.g.
+    ``duckdb.interrupt()``); KeyboardInterrupt then follows as usual.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+
+    def watch() -> None:
+        while True:
+            try:
+                data = reader.recv(64)
+            except OSError:
+                return
+            if not data:
+                return
+            if signal.SIGINT in data:
+                callback()
+
+    watcher = threading.Thread(target=watch, name="ctrl-c", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous)
+        writer.close()  # the watcher's recv returns b"" and it ends
+        watcher.join(timeout=1)
+        reader.close()
 
 
 def watch_parent(poll_s: float = PARENT_POLL_S) -> None:

@@ -264,6 +264,7 @@ class Settings:
     quality_max_row_drop: float = 0.5
     keep_versions: int = 5
     vacuum_min_age_hours: int = 1  # retention never deletes younger files (a refresh may be writing them)
+    sql_timeout_s: float = 300.0  # `scenetune sql` stops a query running longer than this (0: no limit)
     spark_scratch_max_age_hours: int = 24  # maintenance removes Spark scratch (killed runs' blockmgr-*, spark-*) older than this
     # Zero-shot scene scorer (scoring/zero_shot.py): ImageNet classes per photo in ConSE's mixture, the
     # temperature of the per-group softmax over calibrated z-scores, and the image-statistics rules.
@@ -387,6 +388,7 @@ def load() -> Settings:
         quality_max_row_drop=_env_share("SCENETUNE_QUALITY_MAX_ROW_DROP", 0.5),
         keep_versions=_env_positive_int("SCENETUNE_KEEP_VERSIONS", 5),
         vacuum_min_age_hours=_env_non_negative_int("SCENETUNE_VACUUM_MIN_AGE_HOURS", 1),
+        sql_timeout_s=_env_non_negative_float("SCENETUNE_SQL_TIMEOUT_S", 300.0),
         spark_scratch_max_age_hours=_env_positive_int("SCENETUNE_SPARK_SCRATCH_MAX_AGE_HOURS", 24),
         zero_shot_top_classes=_env_positive_int("SCENETUNE_ZERO_SHOT_TOP_CLASSES", 10),
         zero_shot_temperature=_env_positive_float("SCENETUNE_ZERO_SHOT_TEMPERATURE", 1.0),

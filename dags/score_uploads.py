@@ -82,14 +82,10 @@ def score_uploads():
     @task(outlets=[SCORING_RESULTS])
     def publish(submitted: dict, books: dict) -> dict:
         from scenetune.fail_fast import fail_fast
-        from warehouse import versions
-        from warehouse.publish import publish_scoring_results
+        from warehouse.publish import publish_scoring_if_live
 
-        if versions.live() is None:
-            return {"published": False, "reason": "no catalogue version is live yet: nothing to publish into"}
         with fail_fast():
-            published = publish_scoring_results(submitted["run_key"])
-        return {"published": True, "path": str(published.path), "rows": published.rows}
+            return publish_scoring_if_live(submitted["run_key"])
 
     @teardown
     def record_run(**context) -> dict:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import click
 
 from core import settings
 from core.errors import ScenetuneError
-from core.process import exit_now
+from core.process import exit_now, on_ctrl_c
 
 SAMPLE_SQL = """
 SELECT s.title, s.artist, s.playlist_count, list_slice(s.tags, 1, 4) AS top_tags
@@ -204,8 +206,10 @@ def runs(dag_id: str | None, limit: int, as_json: bool) -> None:
 @click.option("--max-rows", type=int, default=50, show_default=True, help="Rows shown by --format table.")
 @click.option("--version", "catalogue_version", type=int, default=None, metavar="N",
               help="Query catalogue version N (the Delta versions it pinned) instead of the live one.")
+@click.option("--timeout", "timeout_s", type=float, default=None, metavar="SECONDS",
+              help="Stop the query after SECONDS (default SCENETUNE_SQL_TIMEOUT_S, 300; 0: no limit).")
 def sql(query: str | None, query_file: str | None, params: tuple[str, ...], output_format: str | None,
-        as_json: bool, max_rows: int, catalogue_version: int | None) -> None:
+        as_json: bool, max_rows: int, catalogue_version: int | None, timeout_s: float | None) -> None:
     """Query the published DuckDB warehouse (read-only).
 
     QUERY is one read statement (SELECT, SHOW, DESCRIBE, SUMMARIZE, EXPLAIN SELECT),
@@ -218,11 +222,29 @@ def sql(query: str | None, query_file: str | None, params: tuple[str, ...], outp
         raise ScenetuneError(f"--json and --format {output_format} disagree: give one of them")
     text = warehouse_query.read_query(query, query_file, sys.stdin.buffer)
     bound = warehouse_query.parse_params(params)
-    if as_json or output_format in warehouse_query.EXPORT_FORMATS:
-        warehouse_query.export(text, bound, "json" if as_json else output_format, sys.stdout,
-                               version=catalogue_version)
-    else:
-        click.echo(warehouse_query.run_sql(text, bound, max_rows=max_rows, version=catalogue_version).format())
+    # Ctrl-C interrupts the query at once (not when its next batch arrives); `| head` may close stdout early.
+    with on_ctrl_c(warehouse_query.interrupt_running), _reader_may_leave():
+        if as_json or output_format in warehouse_query.EXPORT_FORMATS:
+            warehouse_query.export(text, bound, "json" if as_json else output_format, sys.stdout,
+                                   version=catalogue_version, timeout_s=timeout_s)
+        else:
+            result = warehouse_query.run_sql(text, bound, max_rows=max_rows, version=catalogue_version,
+                                             timeout_s=timeout_s)
+            click.echo(result.format())
+
+
+@contextlib.contextmanager
+def _reader_may_leave() -> Iterator[None]:
+    """A closed stdout (`| head -3`) is the reader saying it has enough: exit 0, no message.
+
+    Click would turn the EPIPE into exit 1; stdout goes to /dev/null so the exit's flush has nowhere to fail.
+    """
+    try:
+        yield
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        exit_now(0)
 
 
 @cli.group(invoke_without_command=True)
@@ -429,6 +451,9 @@ def score(run_key: str | None) -> None:
     if not books["claimed"]:
         click.echo("nothing queued to score")
         return
+    from warehouse.publish import publish_scoring_if_live
+
+    published = publish_scoring_if_live(books["run_key"])  # like the DAG's publish: results queryable with SQL
     click.echo(f"scoring run {books['run_key']} with {books['model_version']}: {books['scored']} scored, "
                f"{books['failed'] + books['poisoned']} failed, {books['recovered']} recovered from an earlier run, "
                f"{books['duplicates_resolved']} duplicates resolved ({books['duration_s']:.1f}s)")
@@ -436,6 +461,12 @@ def score(run_key: str | None) -> None:
         click.echo(f"songs: {books['recommendations']} recommendations from catalogue {books['catalogue_version']}")
     else:
         click.echo("songs: none recommended (no photo scored, or no catalogue yet: `scenetune refresh`)")
+    if published["published"]:
+        rows = published["rows"]
+        click.echo(f"published to {published['path']}: image_uploads {rows['image_uploads']}, image_tags "
+                   f"{rows['image_tags']}, recommendations {rows['recommendations']} rows (`scenetune sql`)")
+    else:
+        click.echo(f"not published: {published['reason']}")
 
 
 @cli.command()

@@ -7,6 +7,7 @@ instead of after minutes of retries.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -26,13 +27,30 @@ def require_java() -> None:
 
 
 def require_tesseract(languages: tuple[str, ...] = ("eng", "kor")) -> None:
+    """Tesseract on PATH and its ``languages`` loadable: OCR of a blank image with them, as clean_covers runs it
+    (a listed language whose data cannot be read, e.g. under a wrong TESSDATA_PREFIX, fails here, not minutes later)."""
     exe = shutil.which("tesseract")
     if exe is None:
         raise ConfigurationError("tesseract is missing: run `make setup` (apt-get install tesseract-ocr tesseract-ocr-kor tesseract-ocr-eng)")
-    listed = subprocess.run([exe, "--list-langs"], capture_output=True, text=True).stdout.split()
-    missing = [lang for lang in languages if lang not in listed]
-    if missing:
-        raise ConfigurationError(f"tesseract lacks language data {missing}: apt-get install " + " ".join(f"tesseract-ocr-{m}" for m in missing))
+    done = subprocess.run([exe, "stdin", "stdout", "-l", "+".join(languages)], input=_BLANK_PNG, capture_output=True,
+                          timeout=60)
+    failed = [lang for lang in languages if f"Failed loading language '{lang}'".encode() in done.stderr]
+    if done.returncode == 0 and not failed:
+        return
+    missing = failed or list(languages)
+    prefix = os.environ.get("TESSDATA_PREFIX")
+    if prefix:
+        raise ConfigurationError(f"tesseract cannot load {'+'.join(missing)}: no readable "
+                                 f"{missing[0]}.traineddata under TESSDATA_PREFIX={prefix}: point it at the folder "
+                                 "holding them, or unset it")
+    raise ConfigurationError(f"tesseract cannot load language data {'+'.join(missing)}: apt-get install "
+                             + " ".join(f"tesseract-ocr-{m}" for m in missing))
+
+
+# An 8x8 white PNG: enough for tesseract to load its languages and find no text.
+_BLANK_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000008000000080800000000e164e157"
+    "0000000e49444154789c63f80f050c943100f7c03fc1b23441bb0000000049454e44ae426082")
 
 
 def require_writable_home(home: Path) -> None:
@@ -69,10 +87,12 @@ def require_scrapy_settings(module: str) -> None:
 
 
 def before_refresh() -> settings.Settings:
-    """Every setting readable and valid, Java for Spark, a writable home, a free demo-site port."""
+    """Every setting readable and valid, Java for Spark, Tesseract with its kor+eng data (clean_covers), a
+    writable home, a free demo-site port."""
     s = settings.load()  # raises ConfigurationError naming the variable
     require_writable_home(s.home)
     require_java()
+    require_tesseract()
     require_scrapy_settings(s.scrapy_settings_module)
     if not s.genie_base_url:
         require_free_port(s.demo_port)

@@ -192,7 +192,8 @@ def _load_covers(catalogue: Catalogue, encoder: str, index_of: dict[str, int]) -
     order = np.argsort(ids, kind="stable")
     catalogue.cover_encoder = encoder
     catalogue.cover_ids = [ids[i] for i in order]
-    catalogue.cover_vectors = np.asarray([vectors[i] for i in order], dtype=np.float32).reshape(len(ids), -1)
+    if ids:  # none: no labelled cover of this catalogue has this encoder's features; IMGenie then finds none
+        catalogue.cover_vectors = np.asarray([vectors[i] for i in order], dtype=np.float32).reshape(len(ids), -1)
     catalogue.cover_playlists = [tuple(sorted(shown_by[c])) for c in catalogue.cover_ids]
     wanted = {p for c in catalogue.cover_playlists for p in c}
     by_playlist: dict[int, list[tuple[int, int]]] = {}

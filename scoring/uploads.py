@@ -300,10 +300,18 @@ def submit(path: Path | str, *, moment: RunPartition, genres: list[str] | tuple[
     captions: dict[str, str] = {}
     caption_source = None
     if captions_file is not None:
-        captions_path = Path(captions_file).expanduser()
-        if not captions_path.is_file():
+        # The user named this file: a link to it is followed; what it is must be a regular file.
+        captions_path = Path(captions_file).expanduser().resolve()
+        if not captions_path.exists():
             raise ScenetuneError(f"--captions {captions_file}: no such file")
-        captions, notes = parse_captions_csv(captions_path.read_bytes(), str(captions_file))
+        kind = _kind(captions_path.stat().st_mode)
+        if kind:
+            raise ScenetuneError(f"--captions {captions_file}: not a regular file ({kind}): give a CSV file")
+        try:
+            data = read_regular(str(captions_path), MAX_CAPTION_BYTES * 16)
+        except Rejected as why:
+            raise ScenetuneError(f"--captions {captions_file}: {why}") from None
+        captions, notes = parse_captions_csv(data, str(captions_file))
         caption_source = "--captions"
     in_folder_csv = next((e for e in entries if e[0].lower() == CAPTIONS_FILE), None)
     if in_folder_csv is not None:

@@ -108,6 +108,16 @@ def publish_scoring_results(run_key: str) -> Published:
     return _publish_version(live, record=False)
 
 
+def publish_scoring_if_live(run_key: str) -> dict:
+    """What a scoring run ends with (the score_uploads DAG's publish, and `scenetune score`): the scoring
+    tables queryable beside the live catalogue, or why not (no catalogue is live yet)."""
+    if catalogue_versions.live() is None:
+        return {"published": False, "reason": "no catalogue version is live yet: nothing to publish into "
+                                              "(`scenetune refresh` publishes one)"}
+    published = publish_scoring_results(run_key)
+    return {"published": True, "path": str(published.path), "rows": published.rows}
+
+
 def _publish_version(row: dict, record: bool = True) -> Published:
     """Build the file of one version row beside the live one, swap it in, then record the row."""
     final = settings.load().duckdb_path

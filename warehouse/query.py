@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import io
 import json
 import os
 import re
 import shutil
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -132,8 +134,8 @@ def open_version(number: int) -> Iterator[duckdb.DuckDBPyConnection]:
 
     delta_scan reads a table's log through the Delta kernel, not DuckDB's file system, so the
     ``allowed_directories`` check does not cover the log (the data files it lists are still checked).
-    A query may therefore not call delta_scan (nor ``query``/``query_table``, which run SQL text)
-    itself: :func:`_read_statement` refuses them; only the views made here read Delta.
+    A query may therefore call only allow-listed table functions and none of the extension's
+    (:func:`_refuse_file_readers`); only the views made here read Delta.
     """
     import duckdb
 
@@ -185,21 +187,49 @@ def _literal(text: str) -> str:
     return text.replace("'", "''")
 
 
-# Table functions a query may not call itself: delta_scan reads Delta logs outside DuckDB's file checks,
-# query and query_table run SQL given as text (which could call delta_scan).
-_REFUSED_TABLE_FUNCTIONS = {"delta_scan", "query", "query_table"}
+# With --version the delta extension is loaded, and its functions read Delta logs (and list files) through the
+# Delta kernel, outside DuckDB's file checks. So a query there may call only these table functions (an
+# allow-list: whatever a later extension adds stays refused) and none of the extension's other functions;
+# query/query_table (SQL given as text) are not listed. Only the views open_version makes read Delta.
+_ALLOWED_TABLE_FUNCTIONS = frozenset({
+    "range", "generate_series", "unnest", "json_each", "json_tree",
+    "duckdb_columns", "duckdb_constraints", "duckdb_databases", "duckdb_dependencies", "duckdb_functions",
+    "duckdb_indexes", "duckdb_keywords", "duckdb_schemas", "duckdb_sequences", "duckdb_tables", "duckdb_types",
+    "duckdb_views", "pragma_table_info", "pragma_show", "pragma_version", "pragma_platform",
+})
 
 
-def _table_functions(node) -> Iterator[str]:
+def _called(node, node_type: str) -> Iterator[str]:
+    """The names of the functions a parsed statement calls: ``TABLE_FUNCTION`` (FROM) or ``FUNCTION`` nodes."""
     if isinstance(node, dict):
-        if node.get("type") == "TABLE_FUNCTION":
-            function = node.get("function") or {}
-            yield str(function.get("function_name", "")).lower()
+        if node_type == "TABLE_FUNCTION" and node.get("type") == "TABLE_FUNCTION":
+            yield str((node.get("function") or {}).get("function_name", "")).lower()
+        elif node_type == "FUNCTION" and node.get("class") == "FUNCTION":
+            yield str(node.get("function_name", "")).lower()
         for value in node.values():
-            yield from _table_functions(value)
+            yield from _called(value, node_type)
     elif isinstance(node, list):
         for value in node:
-            yield from _table_functions(value)
+            yield from _called(value, node_type)
+
+
+@functools.lru_cache(maxsize=1)
+def delta_extension_functions() -> frozenset[str]:
+    """Every function the delta extension registers (whatever its type): those on a connection after LOAD
+    that a bare connection lacks."""
+    import duckdb
+
+    from warehouse import features
+
+    con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
+                                             "autoload_known_extensions": False})
+    try:
+        listed = "SELECT DISTINCT lower(function_name) FROM duckdb_functions()"
+        before = {r[0] for r in con.execute(listed).fetchall()}
+        con.execute(f"LOAD '{_literal(str(features.extension_path('delta')))}'")
+        return frozenset(r[0] for r in con.execute(listed).fetchall()) - before
+    finally:
+        con.close()
 
 
 def _refuse_file_readers(con: duckdb.DuckDBPyConnection, sql: str) -> None:
@@ -207,10 +237,15 @@ def _refuse_file_readers(con: duckdb.DuckDBPyConnection, sql: str) -> None:
     if found.get("error"):
         raise ScenetuneError(f"refused with --version: {found.get('error_message', 'the query cannot be checked')}"
                              " (use SELECT over the catalogue's tables)")
-    called = sorted(set(_table_functions(found)) & _REFUSED_TABLE_FUNCTIONS)
-    if called:
-        raise ScenetuneError(f"refused: {called[0]}() reads outside the catalogue; with --version, query the "
-                             "tables (they are views over the pinned Delta versions)")
+    table_functions = sorted(set(_called(found, "TABLE_FUNCTION")) - _ALLOWED_TABLE_FUNCTIONS)
+    if table_functions:
+        raise ScenetuneError(f"refused: {table_functions[0]}() with --version: query the catalogue's tables (views "
+                             "over the pinned Delta versions); table functions allowed: "
+                             f"{', '.join(sorted(_ALLOWED_TABLE_FUNCTIONS))}")
+    delta_functions = sorted(set(_called(found, "FUNCTION")) & delta_extension_functions())
+    if delta_functions:
+        raise ScenetuneError(f"refused: {delta_functions[0]}() belongs to the delta extension, which only the "
+                             "catalogue's views may use")
 
 
 def _read_statement(con: duckdb.DuckDBPyConnection, query: str) -> duckdb.Statement:
@@ -286,10 +321,73 @@ def _first_line(exc: Exception) -> str:
     return f"{lines[0]} {hint}" if hint else lines[0]
 
 
+class _Running:
+    """The connections with a query running now, so a timeout or Ctrl-C can interrupt them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._connections: set[duckdb.DuckDBPyConnection] = set()
+        self.ctrl_c = threading.Event()
+
+    @contextlib.contextmanager
+    def holding(self, con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+        with self._lock:
+            self._connections.add(con)
+            if self.ctrl_c.is_set():  # Ctrl-C came before this query started
+                self._connections.discard(con)
+                raise KeyboardInterrupt
+        try:
+            yield
+        except BaseException:
+            con.interrupt()  # a query still running would hold up the connection's close
+            raise
+        finally:
+            with self._lock:
+                self._connections.discard(con)
+
+    def interrupt(self) -> None:
+        with self._lock:
+            for con in self._connections:
+                con.interrupt()
+
+
+_RUNNING = _Running()
+
+
+def interrupt_running() -> None:
+    """Ctrl-C: stop every running query (called from another thread: see core.process.on_ctrl_c)."""
+    _RUNNING.ctrl_c.set()
+    _RUNNING.interrupt()
+
+
+@contextlib.contextmanager
+def _time_limit(con: duckdb.DuckDBPyConnection, timeout_s: float | None) -> Iterator[threading.Event]:
+    """Interrupt ``con``'s query after ``timeout_s`` seconds (None: the setting; 0: never); the event says it did."""
+    limit = settings.load().sql_timeout_s if timeout_s is None else timeout_s
+    if limit < 0:
+        raise ScenetuneError(f"--timeout must be 0 (no limit) or more seconds, got {limit:g}")
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        con.interrupt()
+
+    timer = threading.Timer(limit, expire) if limit else None
+    if timer:
+        timer.daemon = True
+        timer.start()
+    try:
+        yield expired
+    finally:
+        if timer:
+            timer.cancel()
+
+
 @contextlib.contextmanager
 def _stream(con: duckdb.DuckDBPyConnection, query: str, params: Mapping[str, object] | None,
-            batch_rows: int) -> Iterator[tuple[list[str], Iterator[list[tuple]]]]:
-    """The column names and the rows in batches, each computed when it is read.
+            batch_rows: int, timeout_s: float | None = None) -> Iterator[tuple[list[str], Iterator[list[tuple]]]]:
+    """The column names and the rows in batches, each computed when it is read; the query is
+    interrupted after ``timeout_s`` or by :func:`interrupt_running`, as a one-line error.
 
     Arrow record batches rather than ``fetchmany``: DuckDB 1.5.5 turns an error raised
     mid-stream in ``fetchmany`` into "Attempting to execute an unsuccessful or closed pending
@@ -298,24 +396,42 @@ def _stream(con: duckdb.DuckDBPyConnection, query: str, params: Mapping[str, obj
     """
     import duckdb
 
-    try:
-        statement = _read_statement(con, query)
-        _check_params(statement, params or {})
-        reader = con.execute(statement, dict(params or {})).to_arrow_reader(batch_rows)
-    except duckdb.Error as exc:
-        raise _sql_error(exc) from None
-    with reader:
-        yield reader.schema.names, _row_batches(reader)
+    with _RUNNING.holding(con), _time_limit(con, timeout_s) as expired:
+        def stopped(exc: Exception) -> Exception:
+            # DuckDB's own SIGINT check turns Ctrl-C into RuntimeError("Query interrupted"), at times before
+            # interrupt_running has heard of it.
+            if _RUNNING.ctrl_c.is_set() or (isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower()
+                                            and not expired.is_set()):
+                return KeyboardInterrupt()
+            if isinstance(exc, RuntimeError) and not expired.is_set():
+                return exc
+            if expired.is_set():
+                limit = settings.load().sql_timeout_s if timeout_s is None else timeout_s
+                return ScenetuneError(f"the query ran longer than {limit:g} s and was stopped: raise --timeout "
+                                      "(or SCENETUNE_SQL_TIMEOUT_S; 0 means no limit)")
+            return _sql_error(exc)
+
+        try:
+            statement = _read_statement(con, query)
+            _check_params(statement, params or {})
+            reader = con.execute(statement, dict(params or {})).to_arrow_reader(batch_rows)
+        except duckdb.Error as exc:
+            raise stopped(exc) from None
+        except RuntimeError as exc:
+            raise stopped(exc) from None
+        with reader:
+            yield reader.schema.names, _row_batches(reader, stopped)
 
 
-def _row_batches(reader: pyarrow.RecordBatchReader) -> Iterator[list[tuple]]:
+def _row_batches(reader: pyarrow.RecordBatchReader,
+                 stopped: Callable[[Exception], Exception]) -> Iterator[list[tuple]]:
     while True:
         try:
             batch = reader.read_next_batch()
         except StopIteration:
             return
-        except OSError as exc:  # how pyarrow hands over DuckDB's error
-            raise _sql_error(exc) from None
+        except (OSError, RuntimeError) as exc:  # how pyarrow hands over DuckDB's error
+            raise stopped(exc) from None
         yield list(zip(*(column.to_pylist() for column in batch.columns)))
 
 
@@ -379,12 +495,13 @@ def _cell_text(value: object) -> str:
 
 
 def run_sql(query: str, params: Mapping[str, object] | None = None, max_rows: int = DEFAULT_MAX_ROWS,
-            version: int | None = None) -> Result:
+            version: int | None = None, timeout_s: float | None = None) -> Result:
     """Run one read query; fetch at most ``max_rows`` rows (one more, to know whether more exist).
-    ``version``: over the Delta versions that catalogue version pinned, not the published file."""
+    ``version``: over the Delta versions that catalogue version pinned, not the published file;
+    ``timeout_s``: stop the query after that long (None: ``SCENETUNE_SQL_TIMEOUT_S``; 0: no limit)."""
     if max_rows < 1:
         raise ScenetuneError(f"--max-rows must be at least 1, got {max_rows}")
-    with open_warehouse(version) as con, _stream(con, query, params, batch_rows=max_rows + 1) as (columns, batches):
+    with open_warehouse(version) as con, _stream(con, query, params, max_rows + 1, timeout_s) as (columns, batches):
         rows: list[tuple] = []
         for batch in batches:
             rows.extend(batch)
@@ -394,12 +511,12 @@ def run_sql(query: str, params: Mapping[str, object] | None = None, max_rows: in
 
 
 def export(query: str, params: Mapping[str, object] | None, output_format: str, out: TextIO,
-           version: int | None = None) -> int:
+           version: int | None = None, timeout_s: float | None = None) -> int:
     """Write every row to ``out`` as JSON lines or CSV (with a header), fetched in batches; the row count."""
     if output_format not in EXPORT_FORMATS:
         raise ScenetuneError(f"unknown export format {output_format!r}: use {' or '.join(EXPORT_FORMATS)}")
     count = 0
-    with open_warehouse(version) as con, _stream(con, query, params, batch_rows=EXPORT_BATCH_ROWS) as (columns, batches):
+    with open_warehouse(version) as con, _stream(con, query, params, EXPORT_BATCH_ROWS, timeout_s) as (columns, batches):
         write_row = _row_writer(output_format, columns, out)
         for batch in batches:
             for row in batch:

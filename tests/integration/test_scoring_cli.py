@@ -65,6 +65,7 @@ def test_submit_score_status_results_and_the_gallery(home, spark, tmp_path):
     assert scored.exit_code == 0, scored.output
     assert "4 scored, 1 failed" in scored.output and "1 duplicates resolved" in scored.output
     assert "songs: " in scored.output and "recommendations from catalogue 20261120T000000Z" in scored.output
+    assert "not published: no catalogue version is live yet" in scored.output  # nothing to publish beside
     status = cli(["status", submission], home)
     assert "6/6 images have a verdict (finished)" in status.stdout
     assert "failed   truncated.jpg: truncated or corrupt JPEG" in status.stdout
@@ -130,3 +131,35 @@ def test_unknown_submission_and_bad_genre_are_one_line(home, tmp_path):
     (tmp_path / "empty").mkdir()
     done = cli(["submit", str(tmp_path / "empty"), "--genres", "polka"], home)
     assert done.returncode == 2 and "unknown genre 'polka'" in done.stderr
+
+
+def test_score_publishes_what_it_scored_beside_the_live_catalogue(home, spark, tmp_path):
+    from schemas import TABLES
+    from tests.integration import catalogue_rows
+    from warehouse import versions
+    from warehouse.publish import _publish_version
+
+    # A full catalogue, the scoring fixtures over it, published as a refresh would once its gate passed
+    # (this mix of fixtures is not one build, so no gate here). Its cleaned covers are not the fixtures'
+    # covers: IMGenie finds none and says so by recommending nothing; MPIC recommends.
+    pinned = catalogue_rows.write("20261101T000000Z", catalogue_rows.catalogue("20261101T000000Z"))
+    register_head("20261121T000000Z")
+    write_catalogue()
+    pinned = {name: delta.version(TABLES[name]) for name in pinned}
+    _publish_version(versions.make_row("20261120T000000Z", versions.run_time("20261120T000000Z"), pinned,
+                                       status=versions.PUBLISHED, quality_failures=[], data_docs=None))
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("coffee", "chelsea"):
+        (folder / f"{name}.jpg").write_bytes(encode(photo(name), "JPEG"))
+    assert cli(["submit", str(folder)], home).returncode == 0
+
+    scored = CliRunner().invoke(scenetune_cli, ["score", "--run-key", "20261122T020000Z"])
+    assert scored.exit_code == 0, scored.output
+    assert "2 scored, 0 failed" in scored.output and "published to " in scored.output, scored.output
+    recs = delta.read(RECOMMENDATIONS).to_pylist()
+    assert recs and {r["recommender"] for r in recs} == {"mpic_embedding"}
+    counted = cli(["sql", "--format", "csv", "SELECT count(*) AS n FROM recommendations"], home)
+    assert counted.returncode == 0 and counted.stdout.splitlines() == ["n", str(len(recs))], counted.stderr
+    uploads = cli(["sql", "--format", "csv", "SELECT count(*) AS n FROM image_uploads WHERE status = 'scored'"], home)
+    assert uploads.stdout.splitlines() == ["n", "2"], uploads.stderr

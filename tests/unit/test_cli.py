@@ -64,10 +64,35 @@ def test_missing_java_is_one_line(tmp_path):
     assert "Java is missing" in done.stderr and "Traceback" not in done.stderr
 
 
+def test_refresh_without_tesseract_language_data_fails_before_crawling(tmp_path):
+    empty = tmp_path / "tessdata"
+    empty.mkdir()
+    done = run(["refresh"], tmp_path / "home", TESSDATA_PREFIX=str(empty))
+    assert done.returncode == 2 and done.stderr.strip().count("\n") == 0, done.stderr
+    assert done.stderr.startswith(f"scenetune: tesseract cannot load eng+kor: no readable eng.traineddata under "
+                                  f"TESSDATA_PREFIX={empty}")
+    assert not (tmp_path / "home" / "bronze").exists()  # nothing crawled
+
+
 def test_submit_of_a_missing_folder_is_one_line(tmp_path):
     done = run(["submit", str(tmp_path / "no_such_folder")], tmp_path / "home")
     assert done.returncode == 2 and done.stderr.strip().count("\n") == 0
     assert "is not a folder" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("make, says", [
+    (lambda path: os.mkfifo(path), "not a regular file (a FIFO (named pipe), not a file)"),
+    (lambda path: None, "no such file"),
+])
+def test_submit_with_captions_that_are_not_a_file_is_one_line(tmp_path, make, says):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    captions = tmp_path / "captions.csv"
+    make(captions)
+    done = subprocess.run(CLI + ["submit", str(folder), "--captions", str(captions)], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "SCENETUNE_HOME": str(tmp_path / "home")})
+    assert done.returncode == 2 and done.stderr.strip().count("\n") == 0, done.stderr
+    assert done.stderr.strip() == f"scenetune: --captions {captions}: {says}" + (": give a CSV file" if "regular" in says else "")
 
 
 def test_result_table_aligns_korean_text():

@@ -6,8 +6,10 @@ import csv
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -123,3 +125,41 @@ def test_syntax_error(home, warehouse):
 
 def test_missing_warehouse(home):
     assert_one_line_error(sql(home, "SELECT 1"), "no published warehouse at ")
+
+
+# A query that runs until it is stopped (10^12 rows).
+ENDLESS = "SELECT sum(a.range * b.range) FROM range(1000000) a, range(1000000) b"
+
+
+@pytest.mark.parametrize("output_format", ["csv", "json", "table"])
+def test_a_reader_that_closes_the_pipe_ends_it_quietly(home, warehouse, output_format):
+    # `scenetune sql ... | head -3`: once head has its lines, scenetune exits 0 and says nothing.
+    proc = subprocess.Popen(CLI + ["--format", output_format, "--max-rows", "100000", "SELECT * FROM range(5000000)"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "SCENETUNE_HOME": str(home)})
+    head = [proc.stdout.readline() for _ in range(3)]
+    proc.stdout.close()
+    _, stderr = proc.communicate(timeout=120)
+    assert all(head) and proc.returncode == 0 and stderr == b"", stderr
+
+
+def test_ctrl_c_stops_a_running_query_within_seconds(home, warehouse):
+    proc = subprocess.Popen(CLI + ["--format", "csv", ENDLESS], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "SCENETUNE_HOME": str(home)},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(6)  # started and inside the query (the CLI starts in ~2 s; the query never ends by itself)
+    assert proc.poll() is None
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, stderr = proc.communicate(timeout=15)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130 and stderr.decode().strip() == "scenetune: interrupted", stderr
+
+
+def test_timeout_stops_a_runaway_query(home, warehouse):
+    done = sql(home, "--timeout", "1", ENDLESS)
+    assert_one_line_error(done, "the query ran longer than 1 s and was stopped: raise --timeout")
+    done = subprocess.run(CLI + [ENDLESS], capture_output=True, timeout=120,
+                          env={**os.environ, "SCENETUNE_HOME": str(home), "SCENETUNE_SQL_TIMEOUT_S": "1.5"})
+    assert done.returncode == 2 and b"longer than 1.5 s" in done.stderr
