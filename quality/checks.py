@@ -114,7 +114,8 @@ def gate(run_key: str, versions: dict[str, int]) -> list[Report]:
     Each table version is validated with its Great Expectations suite (quality.expectations: derived
     from ``schemas/`` plus each table's rules, row counts against the last published catalogue
     version); silver and gold versions must also be the ones the run's build recorded. The verdicts
-    go to ``ops.catalogue_audits`` and a Data Docs site under ``SCENETUNE_HOME/quality/data_docs``.
+    go to ``ops.catalogue_audits`` and a Data Docs site under ``SCENETUNE_HOME/quality/data_docs``, with
+    the gate's own offline summary page beside it (the page a catalogue version links to).
     When any table fails, the refresh is recorded as a ``rejected`` catalogue version with every
     reason and its failing rows go to ``ops.quarantine``; then :class:`QualityGateFailed` is raised,
     naming every failure. Nothing is published and the live version stays live.
@@ -139,7 +140,7 @@ def gate(run_key: str, versions: dict[str, int]) -> list[Report]:
                                        max_row_drop=s.quality_max_row_drop)
         checks.append((suite, version, data))
         reports.append(report)
-    verdicts, docs = validation.validate(run_key, run_time, checks, catalogue_versions.data_docs_dir(run_key))
+    verdicts, _ = validation.validate(run_key, run_time, checks, catalogue_versions.data_docs_dir(run_key))
     quarantined = []
     for report, verdict, recorded in zip(reports, verdicts, records):
         # Causes first: a table shrinking past the bound is most often the consequence of another failure.
@@ -147,6 +148,7 @@ def gate(run_key: str, versions: dict[str, int]) -> list[Report]:
         report.failures += recorded
         quarantined += [{"table_name": report.table, "delta_version": report.version, **row}
                         for row in verdict.quarantined]
+    docs = validation.write_summary(catalogue_versions.data_docs_page(run_key), run_key, reports, verdicts)
     audits.record(run_key, [
         {"table_name": r.table, "delta_version": r.version, "row_count": r.rows,
          "passed": r.passed, "failures": r.failures}

@@ -90,9 +90,15 @@ def data_docs_dir(run_key: str) -> Path:
     return settings.load().home / "quality" / "data_docs" / run_key
 
 
+def data_docs_page(run_key: str) -> Path:
+    """The gate's own summary page beside the GX site: self-contained, so it reads offline (GX's pages
+    need their CDNs); it links to GX's pages."""
+    return data_docs_dir(run_key) / "summary.html"
+
+
 def data_docs_link(run_key: str) -> str | None:
-    index = data_docs_dir(run_key) / "index.html"
-    return str(index) if index.exists() else None
+    page = data_docs_page(run_key)
+    return str(page) if page.exists() else None
 
 
 def run_time(run_key: str) -> datetime:

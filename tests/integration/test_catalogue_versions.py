@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from html.parser import HTMLParser
 
 import duckdb
 import pyarrow as pa
@@ -55,7 +56,7 @@ def test_the_same_refresh_twice_gives_one_version_and_the_same_contents(home):
     assert row["version"] == 1 and row["status"] == "published" and row["quality_passed"]
     assert row["table_versions"] == pinned and row["row_counts"]["gold.songs"] == 4
     assert row["source"] == "http://127.0.0.1:8765" and row["crawl_runs"] == [FIRST]
-    assert row["data_docs"].endswith(f"data_docs/{FIRST}/index.html") and row["code_version"]
+    assert row["data_docs"].endswith(f"data_docs/{FIRST}/summary.html") and row["code_version"]
     gate(FIRST, pinned)
     publish(FIRST, pinned)
     assert versions.all_versions() == [row]
@@ -63,18 +64,22 @@ def test_the_same_refresh_twice_gives_one_version_and_the_same_contents(home):
     assert first["catalogue_versions"] and first["songs"]
 
 
-def test_a_failing_gate_publishes_nothing_rejects_the_version_and_quarantines_the_rows(home):
-    refresh(FIRST)
-    live = digest()
-    bad = catalogue_rows.catalogue(SECOND, songs=6)
+def write_bad_songs(run_key: str) -> dict[str, int]:
+    """A catalogue whose gold.songs has a duplicated song key and a song in no playlist, written."""
+    bad = catalogue_rows.catalogue(run_key, songs=6)
     songs = bad["gold.songs"]
-    # a duplicated song key, and a song in no playlist
     songs = pa.concat_tables([songs, songs.slice(0, 1)])
     counts = songs.column("playlist_count").to_pylist()
     counts[2] = 0
     bad["gold.songs"] = songs.set_column(songs.schema.get_field_index("playlist_count"), "playlist_count",
                                          pa.array(counts, pa.int64()))
-    pinned = catalogue_rows.write(SECOND, bad)
+    return catalogue_rows.write(run_key, bad)
+
+
+def test_a_failing_gate_publishes_nothing_rejects_the_version_and_quarantines_the_rows(home):
+    refresh(FIRST)
+    live = digest()
+    pinned = write_bad_songs(SECOND)
     with pytest.raises(QualityGateFailed) as failed:
         gate(SECOND, pinned)
     message = str(failed.value)
@@ -170,21 +175,78 @@ def test_a_publish_killed_midway_leaves_the_previous_version_live(home):
     assert versions.live()["version"] == 2
 
 
-def test_the_data_docs_render(home, tmp_path):
-    refresh(FIRST)
-    index = versions.get(1)["data_docs"]
-    page = open(index, encoding="utf-8").read()
-    assert "gold.songs" in page
+class _VisibleText(HTMLParser):
+    """The text a page shows: what is outside <head>, <script>, <style>, <noscript> and <template>."""
+
+    HIDDEN = {"head", "script", "style", "noscript", "template"}
+
+    def __init__(self):
+        super().__init__()
+        self.hidden, self.parts = 0, []
+
+    def handle_starttag(self, tag, attrs):
+        self.hidden += tag in self.HIDDEN
+
+    def handle_endtag(self, tag):
+        self.hidden -= tag in self.HIDDEN
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.parts.append(data)
+
+
+# No network for Chromium: every proxied request goes to a closed port, every name resolves to nothing.
+OFFLINE = ["--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>", "--host-resolver-rules=MAP * ~NOTFOUND"]
+EXTERNAL = re.compile(r"""(?:src|href|action)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//|@import""", re.I)
+
+
+def test_the_data_docs_render_offline(home, tmp_path):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         pytest.skip("chromium is installed by scripts/setup.sh")
+    passing = refresh(FIRST)
+    with pytest.raises(QualityGateFailed):
+        gate(SECOND, write_bad_songs(SECOND))
     flags = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync", *OFFLINE,
              f"--user-data-dir={tmp_path / 'chromium'}", "--hide-scrollbars", "--window-size=1280,900"]
-    dom = subprocess.run([*flags, "--dump-dom", f"file://{index}"], capture_output=True, text=True, timeout=120)
-    assert dom.returncode == 0 and "gold.songs" in dom.stdout
+
+    def shown(page: str) -> str:
+        """The page's text as Chromium shows it offline (the DOM after load, without scripts and styles)."""
+        source = open(page, encoding="utf-8").read()
+        assert not EXTERNAL.search(source) and "<script" not in source.lower(), "the page needs the network"
+        dom = subprocess.run([*flags, "--dump-dom", f"file://{page}"], capture_output=True, text=True, timeout=120)
+        assert dom.returncode == 0, dom.stderr
+        text = _VisibleText()
+        text.feed(dom.stdout)
+        return " ".join(" ".join(text.parts).split())
+
+    def verdicts(text: str) -> dict[str, str]:
+        return dict(re.findall(r"(\S+) v\d+: \d+ rows, (passed|failed)", text))
+
+    rejected = versions.get(2)["data_docs"]
+    text = shown(rejected)
+    assert f"Quality gate of run {SECOND}: rejected" in text and "Nothing from this run is published" in text
+    for failure in versions.get(2)["quality_failures"]:
+        assert failure in text
+    assert "gold.songs v1: 7 rows, failed" in text
+    assert verdicts(text) == {name: "failed" if name == "gold.songs" else "passed" for name in versions.get(2)[
+        "table_versions"]}
+    assert "key (song_key) not unique failed 2 row(s), e.g. ['artist0|song0', 'artist0|song0']" in text
+    assert "playlist_count: a song in no playlist failed 1 row(s)" in text
+    assert "key (tag) not unique passed" in text  # gold.tags held
+    # GX's own site is beside it, linked.
+    assert 'href="index.html"' in open(rejected, encoding="utf-8").read()
+    assert os.path.exists(os.path.join(os.path.dirname(rejected), "index.html"))
+
+    text = shown(versions.get(1)["data_docs"])
+    assert f"Quality gate of run {FIRST}: passed" in text and "Every table passed every check" in text
+    assert verdicts(text) == dict.fromkeys(passing, "passed")
+    assert "key (song_key) not unique passed 0 row(s)" in text
+
     shot = tmp_path / "data_docs.png"
-    subprocess.run([*flags, f"--screenshot={shot}", f"file://{index}"], capture_output=True, timeout=120, check=True)
+    subprocess.run([*flags, f"--screenshot={shot}", f"file://{rejected}"], capture_output=True, timeout=120,
+                   check=True)
     from PIL import Image
 
     with Image.open(shot) as picture:
@@ -221,17 +283,20 @@ def test_versions_diff_sql_version_and_rollback_from_the_cli(home, tmp_path):
     pinned = cli(home, "sql", "--version", "1", "--json", "SELECT song_key FROM songs ORDER BY 1 LIMIT 1")
     assert pinned.returncode == 0 and pinned.stdout == '{"song_key": "artist0|song0"}\n', pinned.stderr
 
-    # The lockdown holds: delta_scan and SQL-as-text are refused, files outside the warehouse unreadable.
+    # The lockdown holds: the delta extension's functions and SQL-as-text are refused, files outside unreadable.
     outside = tmp_path / "outside"
     write_deltalake(str(outside), pa.table({"secret": ["s3cret"]}))
     for query, says in [
-        (f"SELECT * FROM delta_scan('{outside}')", "refused: delta_scan() reads outside the catalogue"),
-        (f"SELECT * FROM query('SELECT * FROM delta_scan(''{outside}'')')", "refused: query() reads outside"),
-        (f"SELECT * FROM read_parquet('{outside}/*.parquet')", "refused: Permission Error"),
+        (f"SELECT * FROM delta_scan('{outside}')", "refused: delta_scan() with --version"),
+        (f"SELECT * FROM query('SELECT * FROM delta_scan(''{outside}'')')", "refused: query() with --version"),
+        (f"SELECT * FROM read_parquet('{outside}/*.parquet')", "refused: read_parquet() with --version"),
         ("COPY songs TO 'x.csv'", "refused: COPY statement"),
     ]:
         with pytest.raises(ScenetuneError, match=re.escape(says)):
             run_sql(query, version=1)
+    # What an allow-list still lets through works.
+    assert run_sql("SELECT count(*) FROM range(3)", version=1).rows == [(3,)]
+    assert run_sql("SELECT count(*) > 0 FROM duckdb_views() WHERE view_name = 'songs'", version=1).rows == [(True,)]
     refused = cli(home, "sql", "--version", "9", "SELECT 1")
     assert refused.returncode == 2 and refused.stderr == (
         "scenetune: there is no catalogue version 9: `scenetune versions` lists them\n")
@@ -241,6 +306,38 @@ def test_versions_diff_sql_version_and_rollback_from_the_cli(home, tmp_path):
     assert "catalogue version 3 is live: version 1 rolled back (4 songs)" in rolled.stdout
     assert run_sql("SELECT count(*) FROM songs").rows == [(4,)]
     assert run_sql("SELECT version, status, rolled_back_to FROM live_version").rows == [(3, "rolled back", 1)]
+
+
+def delta_extension_functions() -> list[tuple[str, str]]:
+    """(name, type) of every function the delta extension adds, read from duckdb_functions() around its LOAD."""
+    from warehouse import features
+
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    listed = "SELECT DISTINCT function_name, function_type FROM duckdb_functions()"
+    before = set(con.execute(listed).fetchall())
+    con.execute(f"LOAD '{features.extension_path('delta')}'")
+    added = sorted(set(con.execute(listed).fetchall()) - before)
+    con.close()
+    return added
+
+
+def test_sql_version_refuses_every_function_of_the_delta_extension(home, tmp_path):
+    from deltalake import write_deltalake
+
+    from warehouse.query import run_sql
+
+    refresh(FIRST, songs=4)
+    outside = tmp_path / "outside"
+    write_deltalake(str(outside), pa.table({"secret": ["s3cret"]}))
+    added = delta_extension_functions()
+    assert {"delta_scan", "delta_list_files", "delta_domain_metadata"} <= {name for name, _ in added}
+    for name, kind in added:
+        call = f"{name}('{outside}')"
+        query = f"SELECT * FROM {call}" if kind in ("table", "table_macro") else f"SELECT {call}"
+        for wrapped in (query, f"SELECT * FROM (SELECT 1) s, LATERAL ({query})",
+                        f"WITH t AS ({query}) SELECT count(*) FROM t"):
+            with pytest.raises(ScenetuneError, match=rf"^refused: {re.escape(name)}\(\)"):
+                run_sql(wrapped, version=1)
 
 
 def _ipc(data: pa.Table) -> bytes:
