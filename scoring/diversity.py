@@ -18,27 +18,16 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+from scipy.stats import rankdata
 
 
 def popularity_percentiles(popularity: Sequence[int] | np.ndarray) -> np.ndarray:
     """Each song's percentile 0-100 by ``playlist_count``: its mid-rank among all songs, ties sharing one."""
     values = np.asarray(popularity, dtype=np.float64)
-    n = len(values)
-    if n == 0:
-        return np.zeros(0, np.float64)
-    if n == 1:
-        return np.full(1, 50.0)
-    order = np.argsort(values, kind="stable")
-    ranks = np.empty(n, np.float64)
-    sorted_values = values[order]
-    start = 0
-    while start < n:  # ties get the mean of the ranks they span
-        end = start
-        while end + 1 < n and sorted_values[end + 1] == sorted_values[start]:
-            end += 1
-        ranks[order[start:end + 1]] = (start + end) / 2
-        start = end + 1
-    return ranks / (n - 1) * 100
+    if len(values) < 2:
+        return np.full(len(values), 50.0)
+    # Ties get the mean of the ranks they span ("average"); ranks from 0.
+    return (rankdata(values, method="average") - 1) / (len(values) - 1) * 100
 
 
 def distinct_lists_ratio(lists: Sequence[Sequence[int]]) -> float | None:

@@ -266,6 +266,7 @@ def recommend_picks(spec: models.ModelSpec, targets: list[dict], tag_scores: dic
     ``tag_scores``, image features of the sha256 in ``features``): ``[{recommender: [Pick, ...]}]``.
     Targets naming the same ``submission`` spread their songs: taken in input-key order, a song already
     given to an earlier photo of the submission is penalised for the next (``recommend.Rerank``)."""
+    import dataclasses
     from collections import Counter
 
     from core import settings
@@ -296,8 +297,7 @@ def recommend_picks(spec: models.ModelSpec, targets: list[dict], tag_scores: dic
 
         def rerank_for(recommender: str) -> recommend.Rerank:
             spread = used.setdefault((submission, recommender), Counter()) if submission else Counter()
-            return recommend.Rerank(rerank.mmr_lambda, rerank.popularity_weight, rerank.spread_weight,
-                                    rerank.percentile, rerank.sentence_of, spread)
+            return dataclasses.replace(rerank, used=spread)
 
         query = vectors.get(sentences[key])
         if label_vectors is not None and chosen[key]:
