@@ -25,7 +25,7 @@ DEFAULT_MAX_SONG_PAGES = 3000
 # evidence adds `weight` to its labels' calibrated z-scores. What each measures: zero_shot.RULE_MEASURE.
 ZERO_SHOT_RULES = {
     "night": (0.30, 0.12, 2.5),  # mean luminance 0-1
-    "dark_sky": (0.35, 0.15, 1.5),  # mean luminance of the top third
+    "dark_sky": (0.35, 0.15, 1.5),  # mean value (HSV) of the top third
     "blue_sky": (0.15, 0.50, 3.0),  # share of the top third that is sky blue
     "grey_sky": (0.30, 0.80, 2.0),  # share of the top third that is bright and colourless (times not blue)
     "flat_grey": (0.30, 0.70, 2.5),  # 0-1: low contrast times low saturation
@@ -33,6 +33,10 @@ ZERO_SHOT_RULES = {
     "autumn": (0.15, 0.45, 2.5),  # share of orange-brown pixels
     "green": (0.15, 0.50, 1.5),  # share of saturated green pixels
     "blossom": (0.05, 0.25, 2.5),  # share of pink or strong yellow pixels
+    "bright": (0.45, 0.70, 2.0),  # mean luminance 0-1
+    "cool": (0.20, 0.55, 2.0),  # share of sky and water blue pixels
+    "warm": (0.20, 0.55, 2.0),  # share of orange-yellow pixels
+    "open_sky": (0.30, 0.80, 2.0),  # share of the top third that is sky (blue, or bright and colourless)
 }
 
 
@@ -271,6 +275,10 @@ class Settings:
     zero_shot_top_classes: int = 10
     zero_shot_temperature: float = 1.0
     zero_shot_rules: tuple = tuple(ZERO_SHOT_RULES.items())  # (name, (start, full, weight)); a tuple keeps Settings hashable
+    # Trust in the tag head per photo (scoring/blend.py) and the uncertain verdict's margin.
+    blend_full_quantile: float = 0.05
+    blend_span: float = 2.0
+    uncertain_margin: float = 0.05
 
     # --- locations under SCENETUNE_HOME -------------------------------------------------
     @property
@@ -392,6 +400,9 @@ def load() -> Settings:
         spark_scratch_max_age_hours=_env_positive_int("SCENETUNE_SPARK_SCRATCH_MAX_AGE_HOURS", 24),
         zero_shot_top_classes=_env_positive_int("SCENETUNE_ZERO_SHOT_TOP_CLASSES", 10),
         zero_shot_temperature=_env_positive_float("SCENETUNE_ZERO_SHOT_TEMPERATURE", 1.0),
+        blend_full_quantile=_env_unit("SCENETUNE_BLEND_FULL_QUANTILE", 0.05),
+        blend_span=_env_positive_float("SCENETUNE_BLEND_SPAN", 2.0),
+        uncertain_margin=_env_unit("SCENETUNE_UNCERTAIN_MARGIN", 0.05),
         zero_shot_rules=tuple((name, _env_rule(f"SCENETUNE_ZERO_SHOT_RULE_{name.upper()}", default))
                               for name, default in ZERO_SHOT_RULES.items()),
     )

@@ -44,25 +44,67 @@ CLASSES_FILE = Path(__file__).parent / "data" / "imagenet_classes.txt"
 # Label text for MiniLM where the glossary's English is a poor description of a *photo* of it (a word
 # alone is compared with object names such as 'espresso' or 'seashore'); every other label uses
 # scoring.labels.english. Why each: the phrase names what such a photo shows.
-PHRASES: dict[str, str] = {}
+PHRASES: dict[str, str] = {
+    # weather & season: the sky, the light, the ground
+    "맑은날": "a clear blue sky on a sunny day", "흐린날": "a grey overcast sky with heavy clouds",
+    "비오는날": "rain drops, wet streets and umbrellas", "안개낀날": "thick fog and mist hiding the landscape",
+    "눈오는날": "snow falling, snow covered ground", "더운날": "a hot summer desert under the burning sun",
+    "추운날": "a cold frozen winter landscape with ice", "봄": "spring blossoms and fresh green leaves",
+    "여름": "a lush green summer field", "가을": "autumn leaves in red and orange", "겨울": "a snowy winter scene",
+    # mood & style: what a scene of that feeling looks like
+    "잔잔한": "a calm still lake in a quiet landscape", "웅장한": "a majestic mountain range or a grand monument",
+    "밝은": "a bright colourful sunny scene", "시원한": "cool blue sea water and a fresh breeze",
+    "따뜻한": "warm golden light and a cosy room", "편안한": "a comfortable armchair and a blanket to relax in",
+    "몽환적인": "a dreamy misty scene in soft hazy light", "로맨틱한": "a romantic sunset for a couple",
+    "부드러운": "soft pastel colours and gentle flowers", "어두운": "a dark gloomy night",
+    "축하": "a birthday cake with candles and balloons", "캐롤": "a christmas tree with lights and presents",
+    "달콤한": "sweet desserts, cakes and candy", "사랑": "a loving couple holding hands",
+    "신나는": "an exciting amusement park ride", "힘찬": "a powerful athlete in action",
+    "외로움": "a lonely empty bench", "슬픔": "a crying sad person", "영화음악": "a cinema screen and film reel",
+    "발렌타인데이": "chocolate hearts for valentine's day", "화이트데이": "white candy gifts",
+    # situation & time: the place and the hour
+    "휴가/여행": "a famous travel destination: landmarks, castles, mountains and resorts",
+    "산책": "a walk along a path through a park or the woods", "드라이브": "a car on an open road through the country",
+    "거리": "a city street with shops and buildings", "해변": "a sandy beach by the sea",
+    "카페": "a coffee cup on a cafe table", "집": "a living room and kitchen at home", "잠잘 때": "a bed and pillows in a bedroom",
+    "휴식": "resting in a hammock or on a sofa", "라운지": "a hotel lounge bar with armchairs",
+    "클럽": "a nightclub dance floor with DJ lights", "공연": "a concert stage with a band and crowd",
+    "운동": "a gym with barbells and a running track", "일/공부": "a desk with a laptop, books and notes",
+    "출/퇴근길": "a crowded subway train and a bus stop", "집중": "a person concentrating at a desk", "밤": "city lights in the dark night",
+    "저녁": "the sky at dusk after sunset", "새벽": "the first light of dawn", "아침": "morning sunrise and breakfast",
+    "오후": "a sunny afternoon outdoors", "시상식": "an award ceremony stage with trophies",
+    "하우스파티": "a party at home with friends", "외출": "going out in town with a handbag",
+    "고백": "a bouquet of roses for a love confession", "애도": "a funeral with white flowers",
+}
+
+# Labels that objects cannot tell: the hour is in the light, not in what is photographed (a windmill or a
+# statue is no nearer to 'dawn' than to 'noon'). ConSE's evidence for them is scaled by this; the rules give the rest.
+OBJECT_SHARE: dict[str, float] = {"밤": 0.0, "새벽": 0.0, "저녁": 0.0, "아침": 0.0, "오후": 0.0}
 
 # Image-statistics rules: rule name -> {label: share of the rule's weight}. The measurement, its thresholds
 # and its weight are in settings (SCENETUNE_ZERO_SHOT_RULE_<NAME>: start, full, weight).
 RULE_LABELS: dict[str, dict[str, float]] = {
-    "night": {"밤": 1.0, "새벽": 0.5},  # a dark photo was taken at night (or before dawn): no object says so
+    "night": {"밤": 1.0, "새벽": 0.5, "어두운": 0.6},  # a dark photo was taken at night (or before dawn): no object says so
     "dark_sky": {"밤": 1.0, "새벽": 1.0, "저녁": 0.5},  # a dark upper region over a lit scene: a night or dusk sky
     "blue_sky": {"맑은날": 1.0},  # a large blue upper region is a clear sky
     "grey_sky": {"흐린날": 1.0},  # a bright, colourless upper region is an overcast sky
-    "flat_grey": {"안개낀날": 1.0, "흐린날": 0.5},  # grey, low contrast, low saturation everywhere: fog or haze
+    "flat_grey": {"안개낀날": 1.0, "흐린날": 0.5, "몽환적인": 0.6},  # grey, low contrast, low saturation everywhere: fog or haze
     "snow": {"눈오는날": 1.0, "겨울": 1.0},  # large white, bright, colourless areas below the sky: snow
     "autumn": {"가을": 1.0},  # orange-brown palettes: autumn leaves
     "green": {"여름": 1.0, "봄": 0.6},  # saturated greens: leaves in summer (and spring)
     "blossom": {"봄": 1.0},  # pink and yellow blossoms: spring flowers
+    "bright": {"밝은": 1.0},  # a bright photo looks bright: the mood word for light, not for an object
+    "cool": {"시원한": 1.0},  # much blue (sky and water) reads as cool and fresh
+    "warm": {"따뜻한": 1.0},  # much orange-yellow light (lamps, low sun, wood) reads as warm
+    # An open sky over the top of the photo: outdoors, so a trip, a walk or a drive, and not a room.
+    "open_sky": {"휴가/여행": 1.0, "산책": 0.6, "드라이브": 0.6, "라운지": -1.0, "클럽": -1.0, "시상식": -1.0,
+                 "집": -1.0, "카페": -0.5, "집중": -1.0, "일/공부": -1.0, "하우스파티": -1.0, "잠잘 때": -1.0},
 }
 # Which measurement each rule reads (image_statistics' names).
 RULE_MEASURE = {"night": "brightness", "dark_sky": "upper_brightness", "blue_sky": "blue_upper",
                 "grey_sky": "grey_upper", "flat_grey": "flatness", "snow": "white_lower", "autumn": "orange",
-                "green": "green", "blossom": "blossom"}
+                "green": "green", "blossom": "blossom",
+                "bright": "brightness", "cool": "blue", "warm": "warm", "open_sky": "sky_upper"}
 DOWNSAMPLE = 4  # statistics on 56x56 of the 224x224 input's pixels: the same shares, 16x less work
 
 
@@ -149,7 +191,7 @@ def image_statistics(pixels: np.ndarray, mean: Sequence[float] = IMAGENET_MEAN,
     safe = np.maximum(chroma, 1e-6)
     hue = np.where(value == r, ((g - b) / safe) % 6, np.where(value == g, (b - r) / safe + 2, (r - g) / safe + 4))
     hue = np.where(chroma > 1e-6, hue * 60.0, 0.0)
-    luma = 0.299 * r + 0.587 * g + 0.114 * b
+    luma = 0.299 * r + 0.587 * g + 0.114 * b  # perceived brightness; a deep blue sky is dark in luma, not in value
     rows = rgb.shape[2]
     upper = slice(0, max(1, rows // 3))
     lower = slice(max(1, rows // 3), rows)
@@ -163,12 +205,14 @@ def image_statistics(pixels: np.ndarray, mean: Sequence[float] = IMAGENET_MEAN,
     orange = (hue >= 12) & (hue <= 45) & (saturation > 0.4) & (value > 0.25)  # orange-brown leaves, not skin
     green = (hue >= 70) & (hue <= 160) & (saturation > 0.3) & (value > 0.2)  # leaves and grass
     pink = (hue >= 290) & (hue <= 350) & (saturation > 0.2) & (value > 0.5)  # cherry and azalea blossoms
+    cool = (hue >= 180) & (hue <= 250) & (saturation > 0.25) & (value > 0.3)  # sky and water blues
+    warm = (hue >= 10) & (hue <= 60) & (saturation > 0.35) & (value > 0.3)  # lamplight, low sun, wood
     yellow = (hue > 45) & (hue < 65) & (saturation > 0.5) & (value > 0.6)  # forsythia, rape, dandelions
     contrast = luma.std(axis=(1, 2))
     mean_saturation = saturation.mean(axis=(1, 2))
     stats = {
         "brightness": luma.mean(axis=(1, 2)),
-        "upper_brightness": luma[:, upper].mean(axis=(1, 2)),
+        "upper_brightness": value[:, upper].mean(axis=(1, 2)),  # value: a deep blue sky is not a dark one
         "lower_brightness": luma[:, lower].mean(axis=(1, 2)),
         "contrast": contrast,
         "saturation": mean_saturation,
@@ -181,6 +225,9 @@ def image_statistics(pixels: np.ndarray, mean: Sequence[float] = IMAGENET_MEAN,
         "orange": share(orange),
         "green": share(green),
         "blossom": share(pink | yellow),
+        "sky_upper": share(blue, upper) + share(grey, upper) * (1.0 - share(blue, upper)),
+        "blue": share(cool),
+        "warm": share(warm),
     }
     return {name: np.asarray(v, np.float32) for name, v in stats.items()}
 
@@ -252,6 +299,7 @@ class ZeroShotScorer:
         self.rules = dict(config.zero_shot_rules)
         texts = class_names() + [label_text(label) for label in self.labels]
         vectors = text_vectors(texts, encoder_dir)
+        self.object_share = np.asarray([OBJECT_SHARE.get(label, 1.0) for label in self.labels], np.float64)
         self.calibrated = calibrated_similarities(vectors[:IMAGENET_CLASSES], vectors[IMAGENET_CLASSES:])
         # Per rule, the weight it adds to each label's z (labels this scorer does not have are skipped).
         position = {label: i for i, label in enumerate(self.labels)}
@@ -270,7 +318,7 @@ class ZeroShotScorer:
             raise ValueError(f"logits must be (n, {IMAGENET_CLASSES}), got shape {logits.shape}")
         if len(pixels) != len(logits):
             raise ValueError(f"{len(logits)} rows of logits but {len(pixels)} pictures")
-        z = conse_scores(logits, self.calibrated, self.top).astype(np.float64)
+        z = conse_scores(logits, self.calibrated, self.top).astype(np.float64) * self.object_share[None, :]
         if len(logits):
             evidence = rule_evidence(image_statistics(pixels), self.rules)
             for name, row in self.rule_weights.items():
@@ -282,7 +330,41 @@ class ZeroShotScorer:
         return group_softmax(self.calibrated_scores(logits, pixels), self.group_index, self.temperature)
 
 
+class MappedScorer:
+    """Scores a model's ``labels`` through the raw tags each stands for (``members``: label -> tags, as a tag map
+    merges them; a label without members stands for itself): the tags are scored (rules and phrases speak of
+    tags), and a label's score is the sum of its tags' within-group probabilities (the photo shows any of them)."""
+
+    def __init__(self, labels: Sequence[str], groups: Sequence[str], members: Mapping[str, Sequence[str]] | None = None,
+                 encoder_dir: Path | str | None = None, config: settings.Settings | None = None) -> None:
+        self.labels, self.groups = tuple(labels), tuple(groups)
+        members = members or {}
+        tags: dict[str, tuple[str, int]] = {}  # tag -> (group, label column); a tag counts for one label
+        for j, (label, group) in enumerate(zip(self.labels, self.groups)):
+            for tag in members.get(label) or (label,):
+                tags.setdefault(tag, (group, j))
+        self.tags = tuple(tags)
+        self.scorer = ZeroShotScorer(self.tags, [g for g, _ in tags.values()], encoder_dir, config)
+        self.aggregate = np.zeros((len(self.tags), len(self.labels)), np.float32)
+        for i, (_group, j) in enumerate(tags.values()):
+            self.aggregate[i, j] = 1.0
+
+    def scores(self, logits: np.ndarray, pixels: np.ndarray) -> np.ndarray:
+        """``(n, len(labels))`` float32 in 0-1, summing to 1 within each group."""
+        return (self.scorer.scores(logits, pixels) @ self.aggregate).astype(np.float32)
+
+
+def fingerprint(config: settings.Settings | None = None) -> str:
+    """A digest of everything that makes this scorer's answers: its phrases, rules, settings and class list."""
+    config = config or settings.load()
+    body = repr((sorted(PHRASES.items()), sorted(RULE_LABELS.items()), sorted(RULE_MEASURE.items()),
+                 sorted(OBJECT_SHARE.items()), DOWNSAMPLE, config.zero_shot_top_classes, config.zero_shot_temperature,
+                 tuple(config.zero_shot_rules), CLASSES_FILE.read_text(encoding="utf-8")))
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
 @functools.lru_cache(maxsize=4)
-def shared_scorer(labels: tuple[str, ...], groups: tuple[str, ...], encoder_dir: str | None = None) -> ZeroShotScorer:
+def shared_scorer(labels: tuple[str, ...], groups: tuple[str, ...], members: tuple[tuple[str, tuple[str, ...]], ...] = (),
+                  encoder_dir: str | None = None) -> MappedScorer:
     """One scorer per process and label set (Spark reuses Python workers between tasks)."""
-    return ZeroShotScorer(labels, groups, encoder_dir)
+    return MappedScorer(labels, groups, dict(members), encoder_dir)
