@@ -589,7 +589,8 @@ def evaluate_covers(ground_truth_path: str | None, scale: str | None, seed: int 
 @click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
 def evaluate_scoring(out_path: str | None, as_json: bool) -> None:
     """Precision@K, coverage, genre constraint, diversity and popularity bias of both recommenders on held-out
-    covers, and scikit-image's photos with their tags and songs: an HTML report with plots."""
+    covers; the head, the zero-shot scorer and their blend on held-out covers and on hand-labelled real photos
+    (scoring/real_photos, test split); scikit-image's photos with their tags and songs: an HTML report with plots."""
     from scoring import evaluate as scoring_eval
     from scoring.models import current_spec
 
@@ -604,6 +605,17 @@ def evaluate_scoring(out_path: str | None, as_json: bool) -> None:
     for name, scores in report["recommenders"].items():
         click.echo(f"{name:<16} P@{report['k']} {scores['precision_at_k'] or 0:.3f}  coverage {scores['coverage']:.3f}  "
                    f"genre share {scores['genre_share'] or 0:.2f}  popularity pct {scores['popularity_percentile'] or 0:.0f}")
+    maps = report["covers_map"]
+    click.echo("held-out covers mAP: " + "  ".join(f"{n} {maps[f'{n}_map']:.3f}" for n in ("head", "zero_shot", "blend")
+                                                   if maps.get(f"{n}_map") is not None))
+    real = report["real_photos"]
+    click.echo(f"real photos ({real['split']} split, {real['photos']}), top-1 hit rate / chance:")
+    for source, groups in real["sources"].items():
+        click.echo(f"  {source:<10} " + "  ".join(f"{g} {r['top1']:.2f}/{r['chance_top1']:.2f}"
+                                               for g, r in groups.items() if r["top1"] is not None))
+    for name, figures in (real.get("recommenders") or {}).items():
+        click.echo(f"  {name:<16} distinct lists {figures['distinct_lists_ratio'] or 0:.2f}  distinct songs "
+                   f"{figures['distinct_songs_ratio'] or 0:.2f}  popularity pct {figures['popularity_percentile'] or 0:.0f}")
     click.echo(f"report: {out}")
 
 

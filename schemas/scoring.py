@@ -149,8 +149,11 @@ IMAGE_TAGS = Table(
     key=("input_key", "model_version", "label"),
     partition_by=("model_version", "run_key"),
     doc=(
-        "Every label of the model with its score (0-1). `image_score` is the photo's own; `text_shift` what"
-        " the caption moved it (0 until text intent is scored); `score` = image_score + text_shift, clipped."
+        "Every label of the model with its score (0-1). `image_score` is the photo's own: for a tag head, the blend"
+        " head_weight * head_score + (1 - head_weight) * zero_shot_score (scoring/blend.py; head_weight = how much the"
+        " photo looks like the head's training covers, 1 for a cover, ~0 for a photo unlike them); `text_shift` what"
+        " the caption moved it; `score` = image_score + text_shift, clipped. `group_verdict` is `uncertain` when no"
+        " label of the group stands clearly above the others: the recommenders use confident groups only."
         " Join to ops.image_uploads on (input_key, model_version). Each scoring run replaces its own partition;"
         " an input is never scored twice by one model (a run first recovers what a dead run stored)."
     ),
@@ -164,7 +167,11 @@ IMAGE_TAGS = Table(
         C("score", "float32", False, "final score, 0-1"),
         C("image_score", "float32", False, "score from the image alone"),
         C("text_shift", "float32", False, "what the caption added or took away (bounded); 0 without a caption"),
+        C("head_score", "float32", True, "the tag head's score (learnt from covers); null: the head lacks the label, or CLIP"),
+        C("zero_shot_score", "float32", True, "the zero-shot scorer's (what is in the photo); null for CLIP"),
+        C("head_weight", "float32", True, "the head's share of image_score for this input, 0-1; null for CLIP"),
         C("rank_in_group", "int32", False, "1 = the group's best label for this input"),
+        C("group_verdict", "string", False, "confident | uncertain: whether the group's best label stands out"),
         C("run_key", "string", False, "scoring run that wrote it"),
     ),
 )

@@ -34,7 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-from scoring import models, recommend
+from core import settings
+from scoring import blend, models, photo_eval, recommend
 
 K = 5
 MIN_QUERIES = 10
@@ -199,11 +200,13 @@ def _photo_rows(spec: models.ModelSpec, catalogue) -> list[dict]:
     if not pictures:
         return []
     scores, features = model.predict_with_features(np.stack([model.prepare(p) for p in pictures]))
+    verdicts = blend.group_verdicts(scores, spec.groups, settings.load().uncertain_margin)
     targets = [{"input_key": n, "sha256": n, "genres": []} for n in names]
     picks = recommend_picks(spec, targets, dict(zip(names, scores)), dict(zip(names, features)), catalogue)
     rows = []
     for name, picture, row_scores, chosen in zip(names, pictures, scores, picks):
-        labels = recommend.chosen_labels(row_scores, spec.labels, spec.groups)
+        labels = recommend.chosen_labels(blend.confident_scores(row_scores, spec.groups, verdicts[len(rows)]),
+                                         spec.labels, spec.groups)
         score_of = dict(zip(spec.labels, row_scores))
         thumb = picture.copy()
         thumb.thumbnail((120, 120))
@@ -216,12 +219,54 @@ def _photo_rows(spec: models.ModelSpec, catalogue) -> list[dict]:
     return rows
 
 
+def _score_covers(model, queries: list[Query]) -> tuple[list[Query], models.Prediction]:
+    """The queries whose cover file is on disk, and the model's full answer for them (head, zero-shot, blend)."""
+    from PIL import Image
+
+    from scoring.tag_head import cover_images
+
+    paths = cover_images({})[0]
+    kept, prepared = [], []
+    for query in queries:
+        path = paths.get(query.key)
+        if path is None or not path.is_file():
+            continue
+        with Image.open(path) as image:
+            prepared.append(model.prepare(image.convert("RGB")))
+        kept.append(query)
+    if not kept:
+        return [], models.Prediction(np.zeros((0, 0)), np.zeros((0, 0)))
+    batches = [model.predict_sources(np.stack(prepared[i:i + 64])) for i in range(0, len(prepared), 64)]
+    parts = {name: np.concatenate([getattr(b, name) for b in batches])
+             for name in ("scores", "features", "head", "zero_shot", "weight") if getattr(batches[0], name) is not None}
+    return kept, models.Prediction(**parts)
+
+
+def covers_map(spec: models.ModelSpec, queries: list[Query], prediction: models.Prediction) -> dict:
+    """Held-out covers: mAP over the head's labels of the head alone, the zero-shot scorer alone and the blend
+    (a label's AP over the queries, ranked by its score; labels without a positive query skipped)."""
+    from scoring.tag_head import average_precision
+
+    columns = [spec.labels.index(label) for label in (spec.head_labels or spec.labels)]
+    truth = np.array([[spec.labels[j] in q.truth for j in columns] for q in queries], bool)
+    out = {"covers": len(queries), "mean_head_weight": None if prediction.weight is None
+           else float(np.mean(prediction.weight))}
+    for name, values in (("head", prediction.head), ("zero_shot", prediction.zero_shot), ("blend", prediction.scores)):
+        if values is None:
+            continue
+        aps = [average_precision(values[:, j], truth[:, c]) for c, j in enumerate(columns)]
+        aps = [a for a in aps if a is not None]
+        out[f"{name}_map"] = float(np.mean(aps)) if aps else None
+    return out
+
+
 def head_quality(spec: models.ModelSpec) -> dict:
     """The head's own held-out mAP and per-label AP, as training recorded them (ops.tag_models, tag_model_labels)."""
     from schemas.scoring import TAG_MODEL_LABELS, TAG_MODELS
     from warehouse import delta
 
-    trained = [r for r in delta.read_or_empty(TAG_MODELS).to_pylist() if r["model_version"] == spec.model_version]
+    head = spec.head_version or spec.model_version
+    trained = [r for r in delta.read_or_empty(TAG_MODELS).to_pylist() if r["model_version"] == head]
     if not trained:
         return {}
     latest = max(trained, key=lambda r: r["run_key"])
@@ -244,13 +289,14 @@ def run(out_path: Path) -> dict:
     queries, how = _queries(catalogue, set(spec.labels))
     if not queries:
         raise ScenetuneError("no cover whose playlists carry a label the model knows: nothing to evaluate on")
-    features = {q.key: catalogue.cover_vectors[q.cover_index] for q in queries}
-    model = models.load(spec)
-    if spec.kind == "head":
-        tag_scores = dict(zip((q.key for q in queries), model.scores_from_features(
-            np.stack([features[q.key] for q in queries]))))
-    else:
+    if spec.kind != "head":
         raise ScenetuneError("evaluate scoring measures the trained head (unset SCENETUNE_CLIP_MODEL_DIR)")
+    model = models.load(spec)
+    queries, prediction = _score_covers(model, queries)
+    if not queries:
+        raise ScenetuneError("no held-out cover image on disk (covers/): run `scenetune refresh` again")
+    features = {q.key: f for q, f in zip(queries, prediction.features)}
+    tag_scores = {q.key: prediction.scores[i] for i, q in enumerate(queries)}
     from scoring.score_uploads import recommend_picks
 
     targets = [{"input_key": q.key, "sha256": q.key, "genres": q.genres, "exclude_covers": {q.cover_index}}
@@ -260,9 +306,10 @@ def run(out_path: Path) -> dict:
     photos = _photo_rows(spec, catalogue)
     report = {
         "model_version": spec.model_version, "encoder": spec.encoder, "catalogue_version": catalogue.version,
-        "head": head_quality(spec), "queries": len(queries), "query_source": how, "k": K, "songs": catalogue.songs, "covers": len(catalogue.cover_ids),
+        "head": head_quality(spec), "covers_map": covers_map(spec, queries, prediction), "queries": len(queries), "query_source": how, "k": K, "songs": catalogue.songs, "covers": len(catalogue.cover_ids),
         "recommenders": {n: {k: v for k, v in s.items() if not k.startswith("_")} for n, s in scores.items()},
         "photos": [{"name": p["name"], "labels": p["labels"], "songs": p["songs"]} for p in photos],
+        "real_photos": photo_eval.evaluate(spec, catalogue),
     }
     files.write_text(out_path, _html(report, _plots(scores), photos))
     return report
@@ -270,6 +317,32 @@ def run(out_path: Path) -> dict:
 
 def _fmt(value) -> str:
     return "–" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _real_photos_html(real: dict) -> str:
+    """Hit rates per source and group beside chance, verdicts, and the songs' spread (``scoring.photo_eval``)."""
+    if not real:
+        return ""
+    rows = []
+    for source, groups in real["sources"].items():
+        for group, r in groups.items():
+            rows.append(f"<tr><td>{escape(source)}</td><td>{escape(group)}</td><td>{r['photos']}</td>"
+                        f"<td>{_fmt(r['top1'])}</td><td>{_fmt(r['chance_top1'])}</td><td>{_fmt(r['top3'])}</td>"
+                        f"<td>{_fmt(r['chance_top3'])}</td></tr>")
+    v = real["verdicts"]
+    songs = "".join(f"<tr><td>{escape(n)}</td>" + "".join(f"<td>{_fmt(f[k])}</td>" for k in (
+        "distinct_lists_ratio", "distinct_songs_ratio", "popularity_percentile")) + "</tr>"
+        for n, f in (real.get("recommenders") or {}).items())
+    return f"""<h2>Real photos ({escape(real['split'])} split, {real['photos']} photos)</h2>
+<p>Hand-labelled packaged photographs (<code>scoring/real_photos</code>): a hit is a top label a person accepted.
+Mean head weight {_fmt(real['head_weight'])} (0: unlike every training cover).</p>
+<table><tr><th>source</th><th>group</th><th>photos</th><th>top-1</th><th>chance</th><th>top-3</th><th>chance</th></tr>
+{''.join(rows)}</table>
+<p>Verdicts at margin {_fmt(v['margin'])}: right {_fmt(v['verdict_accuracy'])}; uncertain where the photo says
+nothing {_fmt(v['uncertain_where_nothing'])}; confident where it says something {_fmt(v['confident_where_something'])}.</p>
+<table><tr><th>recommender</th><th>distinct lists / photos</th><th>distinct songs / slots</th>
+<th>popularity percentile</th></tr>{songs}</table>
+"""
 
 
 def _html(report: dict, plots: list[tuple[str, str]], photos: list[dict]) -> str:
@@ -298,10 +371,14 @@ small{{color:#2b8a3e}}</style></head><body>
 <p>Tag head held-out mAP {_fmt(report['head'].get('heldout_map'))} (constant-scorer floor
 {_fmt(report['head'].get('prior_map'))}); per label: {escape(', '.join(f"{k} {_fmt(v)}" for k, v in
 sorted((report['head'].get('per_label_ap') or {}).items())))}</p>
+<p>Held-out covers, mAP over the head's labels: head {_fmt(report['covers_map'].get('head_map'))}, zero-shot
+{_fmt(report['covers_map'].get('zero_shot_map'))}, blend {_fmt(report['covers_map'].get('blend_map'))} (mean head
+weight {_fmt(report['covers_map'].get('mean_head_weight'))}).</p>
 <table><tr><th></th>{''.join(f'<th>{escape(n)}</th>' for n in report['recommenders'])}</tr>{table}</table>
 <p>Precision@K = mean over queries of |T_query ∩ T_retrieved| / |T_retrieved| (T = labels of the query cover's
 playlists and of the K songs); Coverage = distinct songs recommended / songs. Popularity percentile 50 = no bias.</p>
 {figures}
+{_real_photos_html(report.get('real_photos') or {})}
 <h2>scikit-image photos</h2>
 <table><tr><th>photo</th><th>labels</th>{''.join(f'<th>{escape(n)}</th>' for n in RECOMMENDERS)}</tr>
 {''.join(photo_rows)}</table>

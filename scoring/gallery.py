@@ -48,6 +48,9 @@ h3 { font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: v
 .tag .label { flex: 0 0 96px; }
 .bar { flex: 1; height: 8px; background: #eef0f6; border-radius: 4px; overflow: hidden; }
 .bar i { display: block; height: 100%; background: var(--accent); }
+.tag.faint { opacity: .45; }
+.uncertain { text-transform: none; letter-spacing: 0; background: #fff4e6; color: #d9480f; border-radius: 8px;
+             padding: 0 6px; margin-left: 4px; }
 .tag .score { flex: 0 0 36px; text-align: right; font-variant-numeric: tabular-nums; color: var(--muted); }
 ol.songs { margin: 0; padding-left: 20px; }
 ol.songs li { margin: 4px 0; }
@@ -77,18 +80,29 @@ def _thumbnail_uri(stored_path: str | None, home: Path, max_pixels: int) -> tupl
         return None, f"{type(err).__name__}: {err}"
 
 
-def _tags(tags: dict[str, list[dict]]) -> str:
+def _source(head_weight: float | None) -> str:
+    """Where the scores come from: the head (covers like this photo) or the zero-shot scorer (the photo itself)."""
+    if head_weight is None:
+        return ""
+    covers = round(head_weight * 100)
+    return (f'<p class="note source">{100 - covers}% from what is in the photo · {covers}% from similar covers</p>')
+
+
+def _tags(tags: dict[str, list[dict]], verdicts: dict[str, str] | None = None) -> str:
     parts = []
     for group in LABEL_GROUPS:
         items = tags.get(group) or []
         if not items:
             continue
-        parts.append(f"<h3>{escape(GROUP_TITLES[group])}</h3>")
+        uncertain = (verdicts or {}).get(group) == "uncertain"
+        badge = ' <span class="uncertain" title="no label stands out: not used to choose songs">uncertain</span>' \
+            if uncertain else ""
+        parts.append(f"<h3>{escape(GROUP_TITLES[group])}{badge}</h3>")
         for t in items:
             width = max(0.0, min(1.0, float(t["score"]))) * 100
             shift = f" (caption {t['text_shift']:+.2f})" if t.get("text_shift") else ""
             parts.append(
-                f'<div class="tag"><span class="label">{escape(t["label"])}</span>'
+                f'<div class="tag{" faint" if uncertain else ""}"><span class="label">{escape(t["label"])}</span>'
                 f'<span class="bar"><i style="width:{width:.0f}%"></i></span>'
                 f'<span class="score" title="score{escape(shift)}">{t["score"]:.2f}</span></div>')
     return "".join(parts)
@@ -126,7 +140,8 @@ def card(row: dict, home: Path, max_pixels: int) -> str:
         lines.append(f'<p class="note">same photo as {escape(row["duplicate_of"])}</p>')
     elif status in ("queued", "running") or (status == "duplicate" and not row["model_version"]):
         lines.append('<p class="note">not scored yet</p>')
-    lines.append(_tags(row["tags"]))
+    lines.append(_source(row.get("head_weight")) if row["tags"] else "")
+    lines.append(_tags(row["tags"], row.get("verdicts")))
     if row["recommendations"]:
         lines.append(_songs(row["recommendations"]))
     elif row["tags"]:

@@ -4,7 +4,10 @@ Two kinds, chosen by :func:`current_spec`:
 
 - ``head`` (default): EfficientNet-Lite0 features -> a trained linear multi-label head (sigmoid per
   label), the head trained by the refresh of the live catalogue version (``ops.tag_models``; trained
-  by ``scoring.tag_head.train_tag_head``; see :func:`latest_head`).
+  by ``scoring.tag_head.train_tag_head``; see :func:`latest_head`), blended per photo with the zero-shot
+  scorer (``scoring.zero_shot``: the ImageNet logits of the same forward pass) by how much the photo looks
+  like the head's training covers (``scoring.blend``). Its labels are all the labels of the head's label
+  map, those the head left out (too few covers) scored by the zero-shot part alone.
 - ``clip``: when ``SCENETUNE_CLIP_MODEL_DIR`` names a local CLIP folder, zero-shot: cosine between the
   photo and "a photo of <label's English>" for each label, softmax within each label group.
 
@@ -48,11 +51,45 @@ class ModelSpec:
     groups: tuple[str, ...]
     catalogue_version: str | None  # catalogue run the labels (and, for a head, the training data) come from
     encoder_dir: str | None = None  # a head's: where its encoder's ONNX export is (workers may not share the settings)
+    head_version: str | None = None  # a head's ops.tag_models.model_version (model_version adds the zero-shot blend's)
+    head_labels: tuple[str, ...] = ()  # the labels the head predicts, in its output order (a subset of labels)
+    members: tuple[tuple[str, tuple[str, ...]], ...] = ()  # label -> the raw tags it stands for (the label map)
+
+
+def label_map_of(source: str) -> label_maps.LabelMap:
+    """The label map a head was trained with, from its ``label_source`` (``taxonomy`` or ``gold.tag_map@vN``)."""
+    if source.startswith("gold.tag_map@v"):
+        return label_maps.from_gold_tag_map(int(source.rsplit("@v", 1)[1]))
+    if source == "taxonomy":
+        return label_maps.from_taxonomy()
+    raise ValueError(f"unknown label source {source!r}")
+
+
+def blend_version(head_version: str, labels: Sequence[str], members) -> str:
+    """``<head>+zs-<digest>``: the zero-shot scorer, the blend and the verdict settings are part of the answer,
+    so a change to any of them scores stored photos again instead of recovering the old tags."""
+    from scoring import zero_shot
+
+    s = settings.load()
+    body = json.dumps([zero_shot.fingerprint(s), s.blend_full_quantile, s.blend_span, s.uncertain_margin,
+                       list(labels), [[label, list(tags)] for label, tags in members]], ensure_ascii=False)
+    return f"{head_version}+zs-{hashlib.sha256(body.encode('utf-8')).hexdigest()[:8]}"
 
 
 def head_spec(row: dict, home: Path) -> ModelSpec:
-    return ModelSpec("head", row["model_version"], str(home / row["path"]), row["encoder"], tuple(row["labels"]),
-                     tuple(row["label_groups"]), row["catalogue_version"], str(settings.load().encoder_dir))
+    """A head blended with the zero-shot scorer over every label of the head's label map."""
+    try:
+        label_map = label_map_of(row["label_source"])
+    except Exception:  # noqa: BLE001 - the tag map version was vacuumed (or unknown): the head's own labels
+        label_map = label_maps.LabelMap(row["label_source"], {x: x for x in row["labels"]},
+                                        dict(zip(row["labels"], row["label_groups"])))
+    for label, group in zip(row["labels"], row["label_groups"]):
+        label_map.group_of.setdefault(label, group)
+    labels = label_map.labels
+    members = tuple((label, tuple(sorted(t for t, x in label_map.label_of.items() if x == label))) for label in labels)
+    return ModelSpec("head", blend_version(row["model_version"], labels, members), str(home / row["path"]),
+                     row["encoder"], labels, tuple(label_map.group_of[x] for x in labels), row["catalogue_version"],
+                     str(settings.load().encoder_dir), row["model_version"], tuple(row["labels"]), members)
 
 
 def _live_runs() -> list[str]:
@@ -116,6 +153,10 @@ class TagModel:
         unit-length features they were made from (``spec.encoder``)."""
         raise NotImplementedError
 
+    def predict_sources(self, inputs: np.ndarray) -> "Prediction":
+        scores, features = self.predict_with_features(inputs)
+        return Prediction(scores, features)
+
     def predict_prepared(self, inputs: np.ndarray) -> np.ndarray:
         return self.predict_with_features(inputs)[0]
 
@@ -131,8 +172,21 @@ def save_head(folder: Path, weight: np.ndarray, bias: np.ndarray, meta: dict) ->
     files.write_text(folder / HEAD_META, json.dumps(meta, ensure_ascii=False, indent=1))
 
 
+@dataclass
+class Prediction:
+    """What a model says of a batch: ``scores`` (n, labels) 0-1 and the unit ``features`` they come from; for a
+    blended head also each source (``head``: NaN where the head has no such label) and the head's ``weight``."""
+    scores: np.ndarray
+    features: np.ndarray
+    head: np.ndarray | None = None
+    zero_shot: np.ndarray | None = None
+    weight: np.ndarray | None = None
+
+
 class HeadModel(TagModel):
     def __init__(self, spec: ModelSpec) -> None:
+        from scoring import blend, zero_shot
+
         folder = Path(spec.path)
         meta = json.loads((folder / HEAD_META).read_text())
         self.encoder = EfficientNetLite0(spec.encoder_dir)
@@ -144,15 +198,45 @@ class HeadModel(TagModel):
         if self.weight.shape != (len(meta["labels"]), meta["dim"]) or self.bias.shape != (len(meta["labels"]),):
             raise NotRetryable(f"tag head {spec.model_version}: {HEAD_FILE} holds {self.weight.shape} weights, "
                                f"its {HEAD_META} says {len(meta['labels'])} labels x {meta['dim']}: train the head again")
+        if not (folder / blend.FAMILIARITY_FILE).is_file():
+            raise NotRetryable(f"tag head {spec.head_version} predates the zero-shot blend (no {blend.FAMILIARITY_FILE}):"
+                               " run `scenetune refresh` to train it again")
+        self.train_covers, self.heldout_similarity = blend.load_familiarity(folder)
+        head_labels = spec.head_labels or tuple(meta["labels"])
+        column = {label: j for j, label in enumerate(spec.labels)}
+        self.head_columns = np.asarray([column[label] for label in head_labels], np.int64)
+        self.zero_shot = zero_shot.shared_scorer(spec.labels, spec.groups, spec.members, spec.encoder_dir)
         self.spec = spec
+        self.settings = settings.load()
 
     def scores_from_features(self, features: np.ndarray) -> np.ndarray:
         logits = features @ self.weight.T + self.bias
         return (0.5 * (1.0 + np.tanh(0.5 * logits))).astype(np.float32)  # the sigmoid, without exp overflow
 
+    def head_scores(self, features: np.ndarray) -> np.ndarray:
+        """``(n, labels)``: the head's sigmoid scores, NaN for the labels it does not predict."""
+        out = np.full((len(features), len(self.spec.labels)), np.nan, np.float32)
+        out[:, self.head_columns] = self.scores_from_features(features)
+        return out
+
+    def familiarity_weight(self, features: np.ndarray) -> np.ndarray:
+        from scoring import blend
+
+        return blend.head_weight(blend.nearest_similarity(features, self.train_covers), self.heldout_similarity,
+                                 self.settings.blend_full_quantile, self.settings.blend_span)
+
+    def predict_sources(self, inputs: np.ndarray) -> Prediction:
+        from scoring import blend
+
+        features, logits = self.encoder.encode_prepared_with_logits(inputs)
+        head = self.head_scores(features)
+        zero_shot = self.zero_shot.scores(logits, inputs)
+        weight = self.familiarity_weight(features)
+        return Prediction(blend.blend(head, zero_shot, weight), features, head, zero_shot, weight)
+
     def predict_with_features(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        features = self.encoder.encode_prepared(inputs)
-        return self.scores_from_features(features), features
+        prediction = self.predict_sources(inputs)
+        return prediction.scores, prediction.features
 
 
 def softmax_by_group(logits: np.ndarray, groups: Sequence[str]) -> np.ndarray:

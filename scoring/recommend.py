@@ -145,6 +145,8 @@ def chosen_labels(scores: Sequence[float], labels: Sequence[str], groups: Sequen
     for j in np.argsort(-scores, kind="stable"):
         group = groups[j]
         taken = per_group.get(group, 0)
+        if scores[j] <= 0:  # an uncertain group's labels are zeroed: nothing to ask for
+            break
         if taken < LABELS_PER_GROUP and (taken == 0 or scores[j] >= MIN_LABEL_SCORE):
             out.append(labels[j])
             per_group[group] = taken + 1
@@ -154,7 +156,7 @@ def chosen_labels(scores: Sequence[float], labels: Sequence[str], groups: Sequen
 def best_of_groups(scores: Sequence[float], labels: Sequence[str], groups: Sequence[str]) -> dict[str, str]:
     best: dict[str, tuple[float, str]] = {}
     for score, label, group in zip(scores, labels, groups):
-        if group not in best or score > best[group][0]:
+        if score > 0 and (group not in best or score > best[group][0]):  # uncertain groups are zeroed: none
             best[group] = (float(score), label)
     return {g: label for g, (_, label) in best.items()}
 
@@ -296,7 +298,7 @@ def nearest_covers(features: np.ndarray, catalogue: Catalogue) -> tuple[np.ndarr
     return catalogue.cover_index().search(np.ascontiguousarray(features, dtype=np.float32), depth)
 
 
-def _playlists_for(label: str, sims: np.ndarray, covers: np.ndarray, feature: np.ndarray,
+def _playlists_for(label: str | None, sims: np.ndarray, covers: np.ndarray, feature: np.ndarray,
                    catalogue: Catalogue, exclude=()) -> list[tuple[int, float]]:
     """The ``PLAYLISTS_PER_GROUP`` playlists carrying ``label`` whose covers are nearest the photo."""
     def collect(pairs) -> list[tuple[int, float]]:
@@ -305,7 +307,7 @@ def _playlists_for(label: str, sims: np.ndarray, covers: np.ndarray, feature: np
             if cover in exclude:
                 continue
             for plm in catalogue.cover_playlists[cover]:
-                if label in catalogue.playlist_labels.get(plm, ()) and plm not in found:
+                if (label is None or label in catalogue.playlist_labels.get(plm, ())) and plm not in found:
                     found[plm] = float(sim)
                     if len(found) == PLAYLISTS_PER_GROUP:
                         return list(found.items())
@@ -330,14 +332,19 @@ def imgenie(feature: np.ndarray, sims: np.ndarray, covers: np.ndarray, best: dic
     support: Counter = Counter()  # song -> how many of the photo's playlists list it
     why: dict[int, set[str]] = {}
     chosen_set = set(chosen)
-    for group in sorted(best):
-        for plm, sim in _playlists_for(best[group], sims, covers, feature, catalogue, exclude):
-            reasons = chosen_set & catalogue.playlist_labels.get(plm, frozenset())
-            for song in set(int(s) for s in catalogue.playlist_songs.get(plm, ())):
-                if sim > similarity.get(song, -2.0):
-                    similarity[song] = sim
-                support[song] += 1
-                why.setdefault(song, set()).update(reasons)
+    # No confident label (an uncertain photo), or none any playlist carries: the nearest covers' playlists,
+    # whatever their labels.
+    for labels in ([best[group] for group in sorted(best)], [None]):
+        for label in labels:
+            for plm, sim in _playlists_for(label, sims, covers, feature, catalogue, exclude):
+                reasons = chosen_set & catalogue.playlist_labels.get(plm, frozenset())
+                for song in set(int(s) for s in catalogue.playlist_songs.get(plm, ())):
+                    if sim > similarity.get(song, -2.0):
+                        similarity[song] = sim
+                    support[song] += 1
+                    why.setdefault(song, set()).update(reasons)
+        if similarity:
+            break
     if not similarity:
         return []
     songs = np.asarray(sorted(similarity), dtype=np.int64)  # by song key: the last tie-break

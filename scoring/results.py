@@ -66,20 +66,29 @@ def status(submission_id: str) -> dict:
     }
 
 
-def _tags_by_input(rows: list[dict]) -> dict[tuple[str, str], dict[str, list[dict]]]:
+def _tags_by_input(rows: list[dict]) -> tuple[dict[tuple[str, str], dict[str, list[dict]]], dict[tuple[str, str], dict]]:
     keys = sorted({r["input_key"] for r in rows if r["input_key"] and r["model_version"]})
     models = sorted({r["model_version"] for r in rows if r["model_version"]})
     out: dict[tuple[str, str], dict[str, list[dict]]] = {}
+    about: dict[tuple[str, str], dict] = {}  # per input: each group's verdict, the head's weight
     if not keys:
-        return out
+        return out, about
     data = delta.read_or_empty(IMAGE_TAGS, filters=[("model_version", "in", models), ("input_key", "in", keys)])
+
+    def rounded(value):
+        return None if value is None else round(float(value), 4)
+
     for tag in sorted(data.to_pylist(), key=lambda t: (t["label_group"], t["rank_in_group"])):
-        groups = out.setdefault((tag["input_key"], tag["model_version"]), {g: [] for g in LABEL_GROUPS})
+        key = (tag["input_key"], tag["model_version"])
+        groups = out.setdefault(key, {g: [] for g in LABEL_GROUPS})
         groups.setdefault(tag["label_group"], []).append({
             "label": tag["label"], "score": round(float(tag["score"]), 4),
             "image_score": round(float(tag["image_score"]), 4), "text_shift": round(float(tag["text_shift"]), 4),
+            "head_score": rounded(tag["head_score"]), "zero_shot_score": rounded(tag["zero_shot_score"]),
         })
-    return out
+        info = about.setdefault(key, {"verdicts": {}, "head_weight": rounded(tag["head_weight"])})
+        info["verdicts"][tag["label_group"]] = tag["group_verdict"]
+    return out, about
 
 
 def _genre_choice(genres) -> str:
@@ -107,11 +116,12 @@ def results(submission_id: str, top_tags: int | None = TOP_TAGS,
     """One dict per file of the submission: its verdict, top tags per group, recommended songs (of every
     recommender, or of ``recommenders``)."""
     rows = uploads(submission_id)
-    tags = _tags_by_input(rows)
+    tags, about = _tags_by_input(rows)
     songs = _songs_by_input(rows)
     out = []
     for row in rows:
         result_tags = tags.get((row["input_key"], row["model_version"]), {})
+        info = about.get((row["input_key"], row["model_version"]), {})
         out.append({
             "file_name": row["file_name"], "status": row["status"], "reason": row["reason"],
             "sha256": row["sha256"], "input_key": row["input_key"], "stored_path": row["stored_path"],
@@ -119,6 +129,9 @@ def results(submission_id: str, top_tags: int | None = TOP_TAGS,
             "duplicate_of": row["duplicate_of"], "model_version": row["model_version"],
             "catalogue_version": row["catalogue_version"], "genres": row["genres"],
             "tags": {g: items[:top_tags] if top_tags else items for g, items in result_tags.items()},
+            # confident | uncertain per group (uncertain: no label stands out; its tags chose no songs)
+            "verdicts": info.get("verdicts", {}),
+            "head_weight": info.get("head_weight"),  # share of the scores from similar covers (the rest: the photo)
             "recommendations": {name: picks for name, picks in songs.get(
                 (row["input_key"], _genre_choice(row["genres"]), row["model_version"], row["catalogue_version"]),
                 {}).items() if recommenders is None or name in recommenders},
@@ -128,7 +141,7 @@ def results(submission_id: str, top_tags: int | None = TOP_TAGS,
 
 # ---------------------------------------------------------------------------------------------- exports
 CSV_COLUMNS = ("file_name", "status", "reason", "sha256", "width", "height", "model_version", "catalogue_version",
-               *(f"{g}_tags" for g in LABEL_GROUPS), "songs")
+               *(f"{g}_tags" for g in LABEL_GROUPS), *(f"{g}_verdict" for g in LABEL_GROUPS), "head_weight", "songs")
 
 
 def _tag_text(items: list[dict]) -> str:
@@ -147,7 +160,9 @@ def write_csv(rows: list[dict], out: IO[str]) -> None:
     for r in rows:
         writer.writerow([r["file_name"], r["status"], r["reason"] or "", r["sha256"] or "", r["width"] or "",
                          r["height"] or "", r["model_version"] or "", r["catalogue_version"] or "",
-                         *(_tag_text(r["tags"].get(g, [])) for g in LABEL_GROUPS), _songs_text(r["recommendations"])])
+                         *(_tag_text(r["tags"].get(g, [])) for g in LABEL_GROUPS),
+                         *(r["verdicts"].get(g, "") for g in LABEL_GROUPS),
+                         "" if r["head_weight"] is None else f"{r['head_weight']:.2f}", _songs_text(r["recommendations"])])
 
 
 def write_json(rows: list[dict], out: IO[str]) -> None:

@@ -38,15 +38,16 @@ from core import settings
 from core.process import exit_now
 from core.runs import RunPartition
 from schemas.scoring import IMAGE_EMBEDDINGS, IMAGE_TAGS, RECOMMENDATIONS, SCORING_RUNS
-from scoring import encoders, images, models, upload_queue
+from scoring import blend, encoders, images, models, upload_queue
 from warehouse import delta
 
 log = logging.getLogger(__name__)
 
 IMAGES_PER_TASK = 64  # a Spark task's share: small enough for a progress bar that moves, big enough to batch
 RESULT_SCHEMA = ("input_key STRING, ok BOOLEAN, reason STRING, width INT, height INT, format STRING, scores ARRAY<FLOAT>,"
-                 " features ARRAY<FLOAT>")
-RESULT_COLUMNS = ["input_key", "ok", "reason", "width", "height", "format", "scores", "features"]
+                 " features ARRAY<FLOAT>, head_scores ARRAY<FLOAT>, zero_shot_scores ARRAY<FLOAT>, head_weight FLOAT")
+RESULT_COLUMNS = ["input_key", "ok", "reason", "width", "height", "format", "scores", "features", "head_scores",
+                  "zero_shot_scores", "head_weight"]
 Progress = Callable[[int, int], None]
 
 
@@ -65,7 +66,7 @@ def score_inputs(items: list[tuple[str, str]], spec: models.ModelSpec, home: str
             if isinstance(predicted, str):
                 results[key] = _failed(key, predicted)
             else:
-                results[key]["scores"], results[key]["features"] = predicted[0].tolist(), predicted[1].tolist()
+                results[key].update(predicted)
     return [results[key] for key, _ in items]
 
 
@@ -79,26 +80,34 @@ def _prepare(model: models.TagModel, key: str, path: Path, max_pixels: int) -> t
     except Exception as err:  # noqa: BLE001 - whatever one image does, the others go on
         return _failed(key, f"unexpected {type(err).__name__}: {' '.join(str(err).split())[:160]}"), None
     return dict(input_key=key, ok=True, reason=None, width=decoded.width, height=decoded.height,
-                format=decoded.format, scores=None, features=None), arr
+                format=decoded.format, scores=None, features=None, head_scores=None, zero_shot_scores=None,
+                head_weight=None), arr
 
 
 def _failed(key: str, reason: str) -> dict:
     return dict(input_key=key, ok=False, reason=reason, width=None, height=None, format=None, scores=None,
-                features=None)
+                features=None, head_scores=None, zero_shot_scores=None, head_weight=None)
+
+
+def _result_fields(prediction: models.Prediction, i: int) -> dict:
+    """Row ``i`` of a prediction as a result's fields (sources are None for a model without them)."""
+    return {"scores": prediction.scores[i].tolist(), "features": prediction.features[i].tolist(),
+            "head_scores": None if prediction.head is None else prediction.head[i].tolist(),
+            "zero_shot_scores": None if prediction.zero_shot is None else prediction.zero_shot[i].tolist(),
+            "head_weight": None if prediction.weight is None else float(prediction.weight[i])}
 
 
 def _predict(model: models.TagModel, prepared: list[tuple[str, np.ndarray]]) -> Iterator[tuple[str, object]]:
-    """(scores, features) per key; a batch that fails is retried one image at a time, so only the bad one fails."""
+    """A result's fields per key; a batch that fails is retried one image at a time, so only the bad one fails."""
     try:
-        scores, features = model.predict_with_features(np.stack([arr for _, arr in prepared]))
-        yield from zip((k for k, _ in prepared), zip(scores, features))
+        prediction = model.predict_sources(np.stack([arr for _, arr in prepared]))
+        yield from ((k, _result_fields(prediction, i)) for i, (k, _) in enumerate(prepared))
         return
     except Exception:  # noqa: BLE001 - isolate the culprit below
         if len(prepared) == 1:
             key, arr = prepared[0]
             try:
-                scores, features = model.predict_with_features(arr[None])
-                yield key, (scores[0], features[0])
+                yield key, _result_fields(model.predict_sources(arr[None]), 0)
             except Exception as err:  # noqa: BLE001
                 yield key, f"the model failed on it: {type(err).__name__}: {' '.join(str(err).split())[:160]}"
             return
@@ -220,8 +229,9 @@ def store_tags(spec: models.ModelSpec, run_key: str, new_rows: pa.Table) -> None
 
 def image_tag_rows(spec: models.ModelSpec, results: list[dict], sha_of: dict[str, str], run_key: str,
                    shifts: dict[str, np.ndarray] | None = None) -> pa.Table:
-    """One row per (input, label): the photo's score, what its caption moved it (``shifts``), the final
-    score (clipped to 0-1), and each label's rank within its group by the final score."""
+    """One row per (input, label): the photo's score and its sources (head, zero-shot, the head's weight), what
+    its caption moved it (``shifts``), the final score (clipped to 0-1), each label's rank within its group by
+    the final score, and the group's verdict (``scoring.blend.group_verdicts`` on the final scores)."""
     ok = [r for r in results if r["ok"]]
     n, labels = len(ok), len(spec.labels)
     if not n:
@@ -239,6 +249,17 @@ def image_tag_rows(spec: models.ModelSpec, results: list[dict], sha_of: dict[str
         cols = np.flatnonzero(groups == group)
         order = np.argsort(-scores[:, cols], axis=1, kind="stable")
         ranks[np.arange(n)[:, None], cols[order]] = np.arange(1, len(cols) + 1)
+    verdicts = blend.group_verdicts(scores, spec.groups, settings.load().uncertain_margin)
+
+    def source(name: str) -> pa.Array:
+        values = np.full((n, labels), np.nan, np.float32)
+        for i, r in enumerate(ok):
+            if r.get(name) is not None:
+                values[i] = r[name]
+        flat = values.ravel()
+        return pa.array(flat, pa.float32(), mask=np.isnan(flat))  # null: no such source (or the head lacks the label)
+
+    weights = [r.get("head_weight") for r in ok]
     keys = [r["input_key"] for r in ok]
     return pa.table({
         "input_key": np.repeat(keys, labels),
@@ -250,7 +271,11 @@ def image_tag_rows(spec: models.ModelSpec, results: list[dict], sha_of: dict[str
         "score": scores.ravel(),
         "image_score": image.ravel(),
         "text_shift": shift.ravel(),
+        "head_score": source("head_scores"),
+        "zero_shot_score": source("zero_shot_scores"),
+        "head_weight": pa.array([w for w in weights for _ in range(labels)], pa.float32()),
         "rank_in_group": ranks.ravel(),
+        "group_verdict": [verdicts[i][g] for i in range(n) for g in spec.groups],
         "run_key": [run_key] * (n * labels),
     }, schema=IMAGE_TAGS.arrow_schema())
 
@@ -273,15 +298,21 @@ def recommend_picks(spec: models.ModelSpec, targets: list[dict], tag_scores: dic
     from scoring import recommend
 
     group_of = dict(zip(spec.labels, spec.groups))
-    chosen = {t["input_key"]: recommend.chosen_labels(tag_scores[t["input_key"]], spec.labels, spec.groups)
-              for t in targets}
+    # Only confident groups choose songs (scoring.blend: the verdicts image_tag_rows stores, from the same scores).
+    margin = settings.load().uncertain_margin
+    confident = {}
+    for t in targets:
+        raw = np.asarray(tag_scores[t["input_key"]], np.float32)
+        confident[t["input_key"]] = blend.confident_scores(raw, spec.groups,
+                                                           blend.group_verdicts(raw, spec.groups, margin)[0])
+    chosen = {key: recommend.chosen_labels(scores, spec.labels, spec.groups) for key, scores in confident.items()}
     sentences = {key: recommend.tag_sentence(labels, catalogue, group_of) for key, labels in chosen.items()}
     distinct = sorted({s for s in sentences.values() if s})
     vectors = (dict(zip(distinct, recommend.embed_sentences(distinct)))
                if distinct and len(catalogue.sentence_vectors) else {})
     mix = settings.load().recommend_query_mix
     label_vectors = (recommend.label_vectors(spec.labels, catalogue, group_of)
-                     if mix and len(catalogue.sentence_vectors) else None)
+                     if (mix or not all(chosen.values())) and len(catalogue.sentence_vectors) else None)
     searchable = sorted({t["sha256"] for t in targets if t["sha256"] in features}) if catalogue.cover_ids else []
     nearest = {}
     if searchable:
@@ -301,13 +332,15 @@ def recommend_picks(spec: models.ModelSpec, targets: list[dict], tag_scores: dic
 
         query = vectors.get(sentences[key])
         if label_vectors is not None and chosen[key]:
-            query = recommend.score_weighted_query(tag_scores[key], spec.groups, label_vectors,
+            query = recommend.score_weighted_query(confident[key], spec.groups, label_vectors,
                                                    [group_of[label] for label in chosen[key]], query, mix)
+        elif label_vectors is not None:  # nothing confident: the whole score vector, so songs still follow the photo
+            query = recommend.score_weighted_query(tag_scores[key], spec.groups, label_vectors, spec.groups, None, 1.0)
         if query is not None:
             picks[recommend.MPIC] = recommend.mpic(query, chosen[key], genres, catalogue, rerank=rerank_for(recommend.MPIC))
         if target["sha256"] in nearest:
             sims, covers = nearest[target["sha256"]]
-            best = recommend.best_of_groups(tag_scores[key], spec.labels, spec.groups)
+            best = recommend.best_of_groups(confident[key], spec.labels, spec.groups)
             picks[recommend.IMGENIE] = recommend.imgenie(features[target["sha256"]], sims, covers, best, chosen[key],
                                                          genres, catalogue, exclude=target.get("exclude_covers", ()),
                                                          rerank=rerank_for(recommend.IMGENIE))

@@ -12,6 +12,8 @@ A step of the catalogue refresh, after the build: ``train_tag_head(run_key, vers
   ``MIN_TRAIN_POSITIVES`` training images are left out (and listed).
 - Fit: logistic regression per label, all at once (full-batch L-BFGS, L2), seeded: the same data
   gives the same weights, hence the same model version.
+- Familiarity: the training covers' features and the held-out covers' similarity to them, beside the
+  weights (``scoring.blend``): scoring trusts the head as far as a photo looks like these covers.
 - Report: average precision per label on the held-out images, their mean (mAP), and the mAP of a
   constant scorer (each label's frequency) as the floor to beat; ``ops.tag_models`` and
   ``ops.tag_model_labels`` record them.
@@ -33,7 +35,7 @@ from core.errors import NotRetryable
 from core.runs import RunPartition
 from schemas import TABLES, bronze, silver
 from schemas.scoring import COVER_EMBEDDINGS, TAG_MODEL_LABELS, TAG_MODELS
-from scoring import encoders, images
+from scoring import blend, encoders, images
 from scoring import labels as label_maps
 from scoring.models import save_head
 from warehouse import delta
@@ -286,6 +288,10 @@ def train_tag_head(run_key: str, versions: dict[str, int] | None = None, *, spar
         "model_version": model_version, "encoder": encoder_version, "dim": int(x_train.shape[1]), "labels": list(kept),
         "label_groups": list(groups), "label_source": label_map.source, "image_source": image_source,
         "torch": torch.__version__})
+    # What the blend needs to tell how much a photo looks like these covers (scoring.blend).
+    heldout_similarity = (blend.nearest_similarity(np.stack([features[img.image_sha1] for img in test]), x_train)
+                          if test else blend.nearest_similarity(x_train, x_train, exclude_self=True))
+    blend.save_familiarity(folder, x_train, heldout_similarity)
 
     delta.replace_partition(TAG_MODELS, pa.Table.from_pylist([{
         "run_key": run_key, "model_version": model_version, "catalogue_version": catalogue_version,

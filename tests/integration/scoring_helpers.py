@@ -5,14 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 
 from core import settings
 from schemas.scoring import TAG_MODELS
 from scoring.encoders import EfficientNetLite0, efficientnet_version
-from scoring.models import save_head
-from tests.unit.scoring_files import encode, every_kind, photo
+from tests.unit.scoring_files import encode, every_kind, photo, save_random_head
 from warehouse import delta
 
 LABELS = ("맑은날", "비오는날", "겨울", "사랑", "잔잔한", "카페", "밤", "드라이브")
@@ -26,9 +24,7 @@ def register_head(run_key: str, seed: int = 0) -> str:
     version = f"head-{run_key}-seed{seed}"
     folder = s.models_dir / "tag_head" / version
     folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    save_head(folder, rng.normal(0, 0.03, (len(LABELS), 1280)), rng.normal(0, 0.1, len(LABELS)),
-              {"encoder": encoder, "dim": 1280, "labels": list(LABELS)})
+    save_random_head(folder, LABELS, seed)
     row = {"run_key": run_key, "model_version": version, "catalogue_version": run_key, "encoder": encoder,
            "path": folder.relative_to(s.home).as_posix(), "label_source": "test", "labels": list(LABELS),
            "label_groups": list(GROUPS), "image_source": "test", "train_images": 0, "heldout_images": 0,

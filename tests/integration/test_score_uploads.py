@@ -95,7 +95,17 @@ def test_submit_score_recommend_rerun_resubmit(home, spark, tmp_path):
         assert len(mpic) == 5 and 1 <= len(imgenie) <= 6, name
         assert "발라드" in genre_of[mpic[0]["title"]] and all(r["genre_choice"] == "발라드" for r in mine)
         assert len({r["song_key"] for r in imgenie}) == len(imgenie)  # deduplicated
-        assert all(r["catalogue_version"] == CATALOGUE_RUN for r in mine) and mpic[0]["matched_tags"]
+        assert all(r["catalogue_version"] == CATALOGUE_RUN for r in mine)
+        # The why names confident labels only; a photo of no confident group still gets songs, from its whole score vector.
+        mine_tags = [t for t in tags.to_pylist() if t["input_key"] == rows[name]["input_key"]]
+        confident = {t["label"] for t in mine_tags if t["group_verdict"] == "confident"}
+        assert set().union(*(r["matched_tags"] for r in mpic)) <= confident
+        assert any(r["matched_tags"] for r in mpic) == bool(confident), name
+    # This head is random weights unlike any photo (weight 0): the zero-shot part says the coffee cup is a cafe.
+    coffee = {t["label"]: t for t in tags.to_pylist() if t["input_key"] == rows["coffee.JPG"]["input_key"]}
+    assert all(t["head_weight"] == 0 and t["head_score"] is not None for t in coffee.values())
+    assert coffee["카페"]["rank_in_group"] == 1 and coffee["카페"]["group_verdict"] == "confident"
+    assert abs(coffee["카페"]["image_score"] - coffee["카페"]["zero_shot_score"]) < 1e-6
     assert statuses(made.submission_id)["coffee.JPG"]["catalogue_version"] == CATALOGUE_RUN
 
     # A rerun finds nothing to do; the tags stay as they were.

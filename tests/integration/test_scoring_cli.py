@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from scenetune.cli import cli as scenetune_cli
-from schemas.scoring import RECOMMENDATIONS
+from schemas.scoring import IMAGE_TAGS, RECOMMENDATIONS
 from tests.integration.scoring_helpers import photo_folder, register_head, write_catalogue
 from tests.unit.scoring_files import encode, photo
 from warehouse import delta
@@ -76,6 +76,15 @@ def test_submit_score_status_results_and_the_gallery(home, spark, tmp_path):
     exported = json.loads(cli(["results", submission, "--format", "json"], home).stdout)
     coffee = next(r for r in exported if r["file_name"] == "coffee.JPG")
     assert coffee["caption"] == "morning coffee at the cafe" and coffee["status"] == "scored"
+    # Each group's verdict and the head's weight, as stored, in JSON and CSV; the gallery marks uncertain groups.
+    stored = {(t["input_key"], t["label_group"]): t["group_verdict"] for t in delta.read(IMAGE_TAGS).to_pylist()}
+    shown = [r for r in exported if r["verdicts"]]
+    assert len(shown) == 5 and all(r["verdicts"] == {g: stored[(r["input_key"], g)] for g in ("weather", "mood",
+                                                                                                "situation")} for r in shown)
+    assert coffee["verdicts"]["situation"] == "confident" and coffee["head_weight"] == 0.0
+    header = lines[0].split(",")
+    assert {"weather_verdict", "mood_verdict", "situation_verdict", "head_weight"} <= set(header)
+    uncertain = sum(v == "uncertain" for r in shown for v in r["verdicts"].values())
 
     # Both recommenders' songs for every scored photo (and the duplicate, which shares them), in the gallery.
     recs = delta.read(RECOMMENDATIONS).to_pylist()
@@ -97,6 +106,7 @@ def test_submit_score_status_results_and_the_gallery(home, spark, tmp_path):
     assert "Rainy Window — Alpha" in page and "“morning coffee at the cafe”" in page
     assert "by tag meaning (MPIC)" in page and "by similar covers (IMGenie)" in page
     assert "http://" not in page and "<script" not in page
+    assert page.count('<span class="uncertain"') == uncertain and "from what is in the photo" in page
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:

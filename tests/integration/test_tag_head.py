@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -12,7 +13,7 @@ import pytest
 from core import settings
 from schemas import bronze, silver
 from schemas.scoring import COVER_EMBEDDINGS, TAG_MODEL_LABELS, TAG_MODELS
-from scoring import labels, tag_head
+from scoring import blend, labels, tag_head
 from scoring.models import current_spec, load
 from tests.unit.scoring_files import photo
 from warehouse import delta
@@ -77,9 +78,14 @@ def test_train_measure_register_and_retrain(home, spark):
 
     # The registered head is what scoring uses, and it scores a real photo.
     spec = current_spec()
-    assert (spec.kind, spec.model_version, spec.catalogue_version) == ("head", report["model_version"], CRAWL)
-    scores = load(spec).predict([photo("coffee")])
-    assert scores.shape == (1, len(kept)) and ((scores >= 0) & (scores <= 1)).all()
+    assert (spec.kind, spec.head_version, spec.catalogue_version) == ("head", report["model_version"], CRAWL)
+    assert spec.model_version.startswith(report["model_version"] + "+zs-") and set(kept) <= set(spec.labels)
+    scores = load(spec).predict([photo("coffee")])  # every label of the label map, the head's blended in
+    assert scores.shape == (1, len(spec.labels)) and ((scores >= 0) & (scores <= 1)).all()
+    # Beside its weights, what the blend needs: the training covers' features, the held-out covers' familiarity.
+    train, heldout = blend.load_familiarity(Path(spec.path))
+    assert train.shape == (report["train_images"], 1280) and len(heldout) == (report["heldout_images"] or report["train_images"])
+    assert load(spec).familiarity_weight(train[:3]).min() == 1.0  # a training cover is as familiar as can be
 
     # Trained again, by a re-run and by next week's refresh on an unchanged catalogue: the stored features are
     # reused, and the same data gives the same head, so the same version (earlier results stay valid).
@@ -89,7 +95,7 @@ def test_train_measure_register_and_retrain(home, spark):
     next_week = tag_head.train_tag_head("20261128T000000Z", spark=spark)
     assert (next_week["model_version"], next_week["catalogue_version"]) == (report["model_version"], CRAWL)
     assert {r["image_sha1"]: r["run_key"] for r in delta.read(COVER_EMBEDDINGS).to_pylist()} == embedded_by
-    assert delta.read(TAG_MODELS).num_rows == 2 and current_spec().model_version == report["model_version"]
+    assert delta.read(TAG_MODELS).num_rows == 2 and current_spec().head_version == report["model_version"]
 
 
 def test_average_precision_by_hand():

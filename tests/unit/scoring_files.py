@@ -81,3 +81,19 @@ def every_kind() -> dict[str, bytes]:
         "bad_truncated_jpeg": jpeg[: len(jpeg) // 2],
         "bad_bomb_png": png_claiming(50_000, 50_000),
     }
+
+
+def save_random_head(folder, labels, seed: int = 0, dim: int = 1280) -> None:
+    """What training leaves in a head's folder, with random weights: the head and its familiarity. The training
+    features are random unit vectors with negative entries only: a photo's (non-negative, pooled after ReLU) are
+    far from all of them, so its head weight is 0 and the zero-shot part carries the answer."""
+    from scoring import blend
+    from scoring.encoders import efficientnet_version
+    from scoring.models import save_head
+
+    rng = np.random.default_rng(seed)
+    save_head(folder, rng.normal(0, 0.03, (len(labels), dim)), rng.normal(0, 0.1, len(labels)),
+              {"encoder": efficientnet_version(), "dim": dim, "labels": list(labels)})
+    train = -np.abs(rng.normal(0, 1, (40, dim))).astype(np.float32)
+    train /= np.linalg.norm(train, axis=1, keepdims=True)
+    blend.save_familiarity(folder, train, blend.nearest_similarity(train, train, exclude_self=True))

@@ -62,6 +62,20 @@ def test_imgenie_searches_per_group_interleaves_three_orderings_and_dedupes():
     assert all(p.matched == ("비오는날",) for p in picks)
 
 
+def test_imgenie_without_a_usable_label_takes_the_nearest_covers_whatever_they_carry():
+    catalogue = literal_catalogue()
+    feature = unit(0.1, 1)  # nearest cover: c2 (playlist 12, 맑은날)
+    sims, covers = recommend.nearest_covers(feature[None], catalogue)
+    uncertain = recommend.imgenie(feature, sims[0], covers[0], {}, [], [], catalogue)  # every group uncertain
+    no_playlist = recommend.imgenie(feature, sims[0], covers[0], {"weather": "눈오는날"}, ["눈오는날"], [], catalogue)
+    assert {p.song for p in uncertain} == {p.song for p in no_playlist} == set(range(6))
+    assert all(p.matched == () for p in uncertain + no_playlist)  # no label chose them: no why to claim
+    assert recommend.best_of_groups([0.0, 0.0, 0.7], ["맑은날", "비오는날", "카페"],
+                                    ["weather", "weather", "situation"]) == {"situation": "카페"}
+    assert recommend.chosen_labels([0.0, 0.0, 0.7], ["맑은날", "비오는날", "카페"],
+                                   ["weather", "weather", "situation"]) == ["카페"]  # zeroed (uncertain) never chosen
+
+
 def test_chosen_labels_keep_each_groups_best_and_confident_others():
     chosen = recommend.chosen_labels([0.9, 0.6, 0.2, 0.3, 0.1], ["비오는날", "겨울", "맑은날", "밤", "카페"],
                                      ["weather", "weather", "weather", "situation", "situation"])

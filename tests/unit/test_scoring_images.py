@@ -14,9 +14,9 @@ import pytest
 from core import settings
 from scoring import images
 from scoring.encoders import IMAGENET_MEAN, IMAGENET_STD, efficientnet_version
-from scoring.models import ModelSpec, save_head
+from scoring.models import ModelSpec
 from scoring.score_uploads import score_inputs
-from tests.unit.scoring_files import every_kind
+from tests.unit.scoring_files import every_kind, save_random_head
 
 LABELS = ("비오는날", "밤", "카페")
 GROUPS = ("weather", "situation", "situation")
@@ -34,9 +34,7 @@ def head_spec(tmp_path_factory) -> ModelSpec:
     """A real head file (random weights) over the real encoder: what a trained head looks like on disk."""
     folder = tmp_path_factory.mktemp("head")
     encoder = efficientnet_version()
-    rng = np.random.default_rng(0)
-    save_head(folder, rng.normal(0, 0.03, (len(LABELS), 1280)), rng.normal(0, 0.1, len(LABELS)),
-              {"encoder": encoder, "dim": 1280, "labels": list(LABELS)})
+    save_random_head(folder, LABELS)
     return ModelSpec("head", "head-test", str(folder), encoder, LABELS, GROUPS, None, str(settings.load().encoder_dir))
 
 

@@ -29,9 +29,18 @@ def test_the_live_versions_head_is_used_and_a_rejected_refreshs_head_never(home)
     published, rejected, headless = "20261101T000000Z", "20261108T000000Z", "20261115T000000Z"
     _head(published)
     _head(rejected)
-    assert latest_head().model_version == f"head-{rejected}"  # nothing published yet: the newest head
+    assert latest_head().head_version == f"head-{rejected}"  # nothing published yet: the newest head
     _version(published, versions.PUBLISHED)
     _version(rejected, versions.REJECTED)
-    assert latest_head().model_version == f"head-{published}"
+    assert latest_head().head_version == f"head-{published}"
     _version(headless, versions.PUBLISHED)  # its refresh had too little to train on: the previous head stays
-    assert latest_head().model_version == f"head-{published}"
+    assert latest_head().head_version == f"head-{published}"
+
+
+def test_a_heads_answer_version_names_the_head_and_the_zero_shot_settings(home, monkeypatch):
+    _head("20261101T000000Z")
+    spec = latest_head()
+    assert spec.model_version.startswith("head-20261101T000000Z+zs-") and spec.head_labels == ("비",)
+    monkeypatch.setenv("SCENETUNE_UNCERTAIN_MARGIN", "0.2")  # another verdict: stored answers are not reused
+    assert latest_head().model_version != spec.model_version
+    assert latest_head().head_version == spec.head_version
