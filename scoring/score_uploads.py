@@ -38,7 +38,7 @@ from core import settings
 from core.process import exit_now
 from core.runs import RunPartition
 from schemas.scoring import IMAGE_EMBEDDINGS, IMAGE_TAGS, RECOMMENDATIONS, SCORING_RUNS
-from scoring import blend, encoders, images, models, upload_queue
+from scoring import blend, encoders, images, models, upload_queue, zero_shot
 from warehouse import delta
 
 log = logging.getLogger(__name__)
@@ -147,6 +147,8 @@ def run_spark(spark, items: list[tuple[str, str]], spec: models.ModelSpec, run_k
     s = settings.load()
     if spec.kind == "head":
         encoders.efficientnet_onnx(spec.encoder_dir)  # exported here once, not by every worker at the same time
+        # Likewise the zero-shot scorer's MiniLM text vectors (cached in the encoder folder; workers read them).
+        zero_shot.shared_scorer(spec.labels, spec.groups, spec.members, spec.encoder_dir)
     tasks = max(min(len(items), spark.sparkContext.defaultParallelism), math.ceil(len(items) / IMAGES_PER_TASK))
     schema = T.StructType([T.StructField("input_key", T.StringType()), T.StructField("stored_path", T.StringType())])
     frame = spark.createDataFrame(spark.sparkContext.parallelize(items, tasks), schema)

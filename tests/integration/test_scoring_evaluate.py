@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from scenetune.cli import cli
+from scoring import photo_eval
 from tests.integration.scoring_helpers import CATALOGUE_RUN, register_head, write_catalogue
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -33,3 +34,15 @@ def test_evaluate_scoring_writes_a_report_naming_model_and_catalogue(home, tmp_p
     html = out.read_text()
     assert version in html and CATALOGUE_RUN in html
     assert html.count("data:image/png;base64,") == 3 and html.count("data:image/jpeg;base64,") == len(report["photos"])
+
+    # The blend beside its sources: on the covers, and on the real photos' test split. This head is random
+    # weights no photo looks like (weight 0), so on photos the blend is the zero-shot scorer's answer.
+    maps = report["covers_map"]
+    assert maps["covers"] == 6 and all(0 <= maps[f"{n}_map"] <= 1 for n in ("head", "zero_shot", "blend"))
+    real = report["real_photos"]
+    assert real["split"] == "test" and real["photos"] == len(photo_eval.load_labelled(split="test"))
+    assert set(real["sources"]) == {"head", "zero_shot", "blend"} and real["head_weight"] == 0
+    zero_shot = real["sources"]["zero_shot"]["all"]
+    assert real["sources"]["blend"]["all"] == zero_shot and zero_shot["top1"] > zero_shot["chance_top1"]
+    assert all(r["photos"] == real["photos"] for r in real["recommenders"].values())
+    assert "Real photos (test split" in html and "Held-out covers, mAP" in html
