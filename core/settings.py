@@ -274,11 +274,12 @@ class Settings:
     # temperature of the per-group softmax over calibrated z-scores, and the image-statistics rules.
     zero_shot_top_classes: int = 10
     zero_shot_temperature: float = 1.0
+    zero_shot_unseen_offset: float = 1.0  # z taken from labels no scene shows (scoring.zero_shot.UNSEEN)
     zero_shot_rules: tuple = tuple(ZERO_SHOT_RULES.items())  # (name, (start, full, weight)); a tuple keeps Settings hashable
     # Trust in the tag head per photo (scoring/blend.py) and the uncertain verdict's margin.
     blend_full_quantile: float = 0.0  # the least familiar held-out cover: a blend never loses on covers
     blend_span: float = 1.0  # set on the tune split of scoring/real_photos (0.5-1.0 best there; 1.0 is smoother)
-    uncertain_margin: float = 0.04  # set on the tune split of scoring/real_photos (scripts/real_photos/tune_margin.py)
+    uncertain_margin: float = 0.06  # set on the tune split of scoring/real_photos (scripts/real_photos/tune_margin.py)
 
     # --- locations under SCENETUNE_HOME -------------------------------------------------
     @property
@@ -400,9 +401,10 @@ def load() -> Settings:
         spark_scratch_max_age_hours=_env_positive_int("SCENETUNE_SPARK_SCRATCH_MAX_AGE_HOURS", 24),
         zero_shot_top_classes=_env_positive_int("SCENETUNE_ZERO_SHOT_TOP_CLASSES", 10),
         zero_shot_temperature=_env_positive_float("SCENETUNE_ZERO_SHOT_TEMPERATURE", 1.0),
+        zero_shot_unseen_offset=_env_float("SCENETUNE_ZERO_SHOT_UNSEEN_OFFSET", 1.0),
         blend_full_quantile=_env_unit("SCENETUNE_BLEND_FULL_QUANTILE", 0.0),
         blend_span=_env_positive_float("SCENETUNE_BLEND_SPAN", 1.0),
-        uncertain_margin=_env_unit("SCENETUNE_UNCERTAIN_MARGIN", 0.04),
+        uncertain_margin=_env_unit("SCENETUNE_UNCERTAIN_MARGIN", 0.06),
         zero_shot_rules=tuple((name, _env_rule(f"SCENETUNE_ZERO_SHOT_RULE_{name.upper()}", default))
                               for name, default in ZERO_SHOT_RULES.items()),
     )

@@ -81,6 +81,14 @@ PHRASES: dict[str, str] = {
 # statue is no nearer to 'dawn' than to 'noon'). ConSE's evidence for them is scaled by this; the rules give the rest.
 OBJECT_SHARE: dict[str, float] = {"밤": 0.0, "새벽": 0.0, "저녁": 0.0, "아침": 0.0, "오후": 0.0}
 
+# Labels no scene shows: what the music is for or a feeling about an event, not how a place looks (a photo of
+# a lake is not 'anger' or 'instrumental'). Their words still sit near some classes' names, so they start
+# this many z below the rest (SCENETUNE_ZERO_SHOT_UNSEEN_OFFSET, set on the tune split).
+UNSEEN: frozenset[str] = frozenset({
+    "분노", "불만", "스트레스/짜증", "지침/힘듦", "이별", "애절한", "위로", "그리움", "추억", "기분전환", "연주음악",
+    "영화음악", "화이트데이", "발렌타인데이", "축하", "댄서블한", "그루브한", "로파이", "섹시한",
+})
+
 # Image-statistics rules: rule name -> {label: share of the rule's weight}. The measurement, its thresholds
 # and its weight are in settings (SCENETUNE_ZERO_SHOT_RULE_<NAME>: start, full, weight).
 RULE_LABELS: dict[str, dict[str, float]] = {
@@ -300,6 +308,8 @@ class ZeroShotScorer:
         texts = class_names() + [label_text(label) for label in self.labels]
         vectors = text_vectors(texts, encoder_dir)
         self.object_share = np.asarray([OBJECT_SHARE.get(label, 1.0) for label in self.labels], np.float64)
+        self.offset = np.asarray([-config.zero_shot_unseen_offset if label in UNSEEN else 0.0
+                                  for label in self.labels], np.float64)
         self.calibrated = calibrated_similarities(vectors[:IMAGENET_CLASSES], vectors[IMAGENET_CLASSES:])
         # Per rule, the weight it adds to each label's z (labels this scorer does not have are skipped).
         position = {label: i for i, label in enumerate(self.labels)}
@@ -319,6 +329,7 @@ class ZeroShotScorer:
         if len(pixels) != len(logits):
             raise ValueError(f"{len(logits)} rows of logits but {len(pixels)} pictures")
         z = conse_scores(logits, self.calibrated, self.top).astype(np.float64) * self.object_share[None, :]
+        z += self.offset[None, :]
         if len(logits):
             evidence = rule_evidence(image_statistics(pixels), self.rules)
             for name, row in self.rule_weights.items():
@@ -358,7 +369,8 @@ def fingerprint(config: settings.Settings | None = None) -> str:
     """A digest of everything that makes this scorer's answers: its phrases, rules, settings and class list."""
     config = config or settings.load()
     body = repr((sorted(PHRASES.items()), sorted(RULE_LABELS.items()), sorted(RULE_MEASURE.items()),
-                 sorted(OBJECT_SHARE.items()), DOWNSAMPLE, config.zero_shot_top_classes, config.zero_shot_temperature,
+                 sorted(OBJECT_SHARE.items()), sorted(UNSEEN), config.zero_shot_unseen_offset, DOWNSAMPLE,
+                 config.zero_shot_top_classes, config.zero_shot_temperature,
                  tuple(config.zero_shot_rules), CLASSES_FILE.read_text(encoding="utf-8")))
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 

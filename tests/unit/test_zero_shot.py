@@ -149,6 +149,22 @@ def test_the_real_scorer_reads_photos_and_synthetic_scenes(real):
     assert top_of(scorer, fog, "weather")[0] in {"흐린날", "안개낀날"}
 
 
+def test_labels_no_scene_shows_start_below_the_rest(real, monkeypatch):
+    scorer, encoder = real
+    pictures = np.concatenate([encoder.prepare(photo(name))[None] for name in ("coffee", "astronaut", "rocket")])
+    _, logits = encoder.encode_prepared_with_logits(pictures)
+    unseen = [i for i, label in enumerate(scorer.labels) if label in zero_shot.UNSEEN]
+    assert {scorer.labels[i] for i in unseen} >= {"분노", "연주음악", "화이트데이"} and unseen
+    offset, answers = settings.load().zero_shot_unseen_offset, zero_shot.fingerprint()
+    monkeypatch.setenv("SCENETUNE_ZERO_SHOT_UNSEEN_OFFSET", "0")
+    plain = zero_shot.ZeroShotScorer(scorer.labels, scorer.groups).calibrated_scores(logits, pictures)
+    shifted = scorer.calibrated_scores(logits, pictures)
+    np.testing.assert_allclose(plain[:, unseen] - shifted[:, unseen], offset, atol=1e-5)
+    seen = [i for i in range(len(scorer.labels)) if i not in unseen]
+    np.testing.assert_allclose(plain[:, seen], shifted[:, seen], atol=1e-6)  # every other label as it was
+    assert offset > 0 and zero_shot.fingerprint() != answers  # another offset, other answers: scored again
+
+
 def test_the_text_embeddings_are_cached_by_digest(real, tmp_path):
     scorer, _ = real
     folder = settings.load().encoder_dir
