@@ -13,6 +13,7 @@ photos, distinct songs / slots and the popularity percentile, the split's photos
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -34,8 +35,6 @@ def _measure(home: Path) -> dict:
             "print(json.dumps(photo_eval.evaluate(spec, catalogue.load(cover_encoder=spec.encoder))))")
     env = {**os.environ, "SCENETUNE_HOME": str(home), "PYSPARK_PYTHON": sys.executable}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    import json
-
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

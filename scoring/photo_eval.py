@@ -27,11 +27,10 @@ from typing import Sequence
 import numpy as np
 
 from core import settings
+from schemas.scoring import LABEL_GROUPS as GROUPS
 from scoring import blend, models
 
 PHOTO_DIR = Path(__file__).resolve().parent / "real_photos"
-GROUPS = ("weather", "mood", "situation")
-SOURCES = ("head", "zero_shot", "blend")
 
 
 @dataclass(frozen=True)
