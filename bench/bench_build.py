@@ -47,9 +47,12 @@ BUILD_TIMEOUT_S = 1800
 
 
 def _bronze_schema_hash() -> str:
+    """The bronze schema and the demo site's generator version: a change to either crawls again."""
+    from demo_site.catalogue import GENERATOR_VERSION
     from schemas import bronze
 
-    text = json.dumps({t.qualified_name: t.column_names for t in bronze.TABLES})
+    text = json.dumps({"tables": {t.qualified_name: t.column_names for t in bronze.TABLES},
+                       "generator": GENERATOR_VERSION})
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -182,10 +185,10 @@ def _baseline_child(run_key: str) -> dict:
 
 
 # --- the parent -----------------------------------------------------------------------------------
-def _scores(rows: list[dict], truth: dict) -> dict:
-    from quality.catalogue_eval import score_catalogue
+def _scores(rows: list[dict], truth: dict, ground_truth: dict) -> dict:
+    from quality.catalogue_eval import classes_by_row, negatives_of, score_catalogue
 
-    out = score_catalogue(rows, truth)
+    out = score_catalogue(rows, truth, classes_by_row(ground_truth), negatives_of(ground_truth))
     return {**out.as_dict(), "songs": len({r["song_key"] for r in rows})}
 
 
@@ -221,8 +224,8 @@ def run(scale: str) -> Measurement:
 
     ground_truth = generate(SEED, scale).ground_truth()
     truth = truth_by_row(ground_truth)
-    our_scores = _scores(_our_rows(home, ours["versions"]["gold.song_lineage"]), truth)
-    base_scores = _scores(baseline.pop("rows"), truth)
+    our_scores = _scores(_our_rows(home, ours["versions"]["gold.song_lineage"]), truth, ground_truth)
+    base_scores = _scores(baseline.pop("rows"), truth, ground_truth)
     true_songs = len(set(truth.values()))
 
     nochange_ratio = nochange["seconds"] / ours["seconds"]
@@ -242,6 +245,7 @@ def run(scale: str) -> Measurement:
         "pair_precision": our_scores["pair_precision"], "pair_recall": our_scores["pair_recall"],
         "form_pair_precision": our_scores["form_pair_precision"], "form_pair_recall": our_scores["form_pair_recall"],
         "songs": our_scores["songs"], "true_songs": true_songs,
+        "per_class": our_scores["per_class"], "baseline_per_class": base_scores["per_class"],
         "baseline_peak_rss_mb": baseline["peak_rss_mb"],
         "baseline_pair_precision": base_scores["pair_precision"], "baseline_pair_recall": base_scores["pair_recall"],
         "baseline_form_pair_precision": base_scores["form_pair_precision"],

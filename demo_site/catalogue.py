@@ -44,7 +44,7 @@ from demo_site.taxonomy import (
 if TYPE_CHECKING:
     from demo_site.faults import FaultPlan
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: planted spelling classes and hard negatives (songs.POSITIVE/NEGATIVE_CLASSES)
 SCALES: dict[str, int] = {"tiny": 50, "demo": 1000, "full": 13_800}
 GAP_RATE = 0.06  # share of plmSeq ids that are deleted/private (a "not found" page)
 START_DATE = dt.datetime(2016, 1, 4)
@@ -194,7 +194,7 @@ class _SongSampler:
     """Zipf-weighted draws of pool songs restricted to a bucket (mood x language, genre, all)."""
 
     def __init__(self, pool: songs.SongPool):
-        n = len(pool)
+        n = pool.n_base or len(pool)  # planted negatives are met through their twins (songs.planted_display)
         n_real = min(pool.n_real, n)
         weight = np.empty(n, dtype=np.float64)
         zipf = 1.0 / (np.arange(n_real, dtype=np.float64) + ZIPF_K) ** ZIPF_A
@@ -203,9 +203,9 @@ class _SongSampler:
         else:
             weight[:n_real] = REAL_SHARE * zipf / zipf.sum()
             weight[n_real:] = (1 - REAL_SHARE) / (n - n_real)
-        mood = np.asarray(pool.mood, dtype=np.int16)
-        genre = np.asarray(pool.genre, dtype=np.int16)
-        korean = np.array([pool.artists[a].korean for a in pool.artist], dtype=bool)
+        mood = np.asarray(pool.mood[:n], dtype=np.int16)
+        genre = np.asarray(pool.genre[:n], dtype=np.int16)
+        korean = np.array([pool.artists[a].korean for a in pool.artist[:n]], dtype=bool)
         self.buckets: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
         def add(key: tuple, mask: np.ndarray) -> None:
@@ -352,14 +352,23 @@ def _mixture(mood_w: dict[str, float], genre: str | None, lang: str, chart: bool
     return tuple(mix)
 
 
-def _make_rows(ctx: _Context, r: random.Random, rng: np.random.Generator, song_ids: list[int],
-               start: int = 1) -> list[SongRow]:
+def _make_rows(ctx: _Context, r: random.Random, rc: random.Random, song_ids: list[int],
+               start: int = 1, have: set[int] | frozenset[int] = frozenset(),
+               usual_albums: list[str] | None = None) -> list[SongRow]:
+    """Rows for the drawn songs. ``r`` draws the usual variants exactly as generator version 1 did (so the
+    playlist's later draws, cover included, are unchanged); ``rc`` the planted classes and negatives.
+    ``usual_albums`` (if given) collects each row's album id before planting."""
     pool = ctx.pool
+    taken = set(have) | set(song_ids)
     rows = []
     for i, idx in enumerate(song_ids):
         d = songs.row_display(pool, idx, r, VARIANT_RATE)
-        rows.append(SongRow(start + i, idx, pool.canonical_key(idx), d.title, d.artist, d.song_id,
-                            pool.artist_id(pool.artist[idx]), d.album_id, d.album_name, d.variants))
+        if usual_albums is not None:
+            usual_albums.append(d.album_id)
+        song, d = songs.planted_display(pool, idx, rc, d, taken)
+        taken.add(song)
+        rows.append(SongRow(start + i, song, pool.canonical_key(song), d.title, d.artist, d.song_id,
+                            pool.artist_id(pool.artist[song]), d.album_id, d.album_name, d.variants))
     return rows
 
 
@@ -377,7 +386,7 @@ def _counts(r: random.Random, reg: dt.datetime, popular: bool) -> tuple[int, int
 
 
 def _cover(ctx: _Context, r: random.Random, pl_type: str, kind_hint: str, looks: list[str],
-           rows: list[SongRow], brand: str | None) -> tuple[str, dict, int | None, tuple | None]:
+           art_album_id: str | None, brand: str | None) -> tuple[str, dict, int | None, tuple | None]:
     from demo_site import covers
 
     u = r.random()
@@ -420,7 +429,7 @@ def _cover(ctx: _Context, r: random.Random, pl_type: str, kind_hint: str, looks:
     if kind == "ad_brand":
         return kind, {"seed": cover_seed, "brand": brand or r.choice(BRANDS), "looks": looks[:1] or ["calm"]}, None, None
     number = int(kind[-1])
-    art_album = rows[0].album_id if rows else str(cover_seed)
+    art_album = art_album_id or str(cover_seed)
     box = covers.template_box(number)
     return kind, {"seed": cover_seed, "template": number, "art_album_id": art_album,
                   "looks": looks[:1] or ["calm"]}, None, box
@@ -456,7 +465,9 @@ def _make_playlist(ctx: _Context, plm_seq: int, added_in_revision: int) -> Playl
     top_mood = max(mood_w, key=lambda m: (mood_w[m], -MOOD_CLASSES.index(m)))
     mixture = _mixture(mood_w, genre, lang, kind_hint == "chart")
     n_songs = int(min(60, max(5, round(math.exp(r.gauss(SONG_COUNT_MU, SONG_COUNT_SIGMA))))))
-    rows = _make_rows(ctx, r, rng, ctx.sampler.draw(rng, mixture, n_songs))
+    rc = random.Random(f"planted:{ctx.seed}:{ctx.scale}:{plm_seq}")
+    first_album: list[str] = []  # a template cover shows the album art of the first row as version 1 drew it
+    rows = _make_rows(ctx, r, rc, ctx.sampler.draw(rng, mixture, n_songs), usual_albums=first_album)
 
     tags = list(theme)
     if genre and genre not in tags:
@@ -482,7 +493,8 @@ def _make_playlist(ctx: _Context, plm_seq: int, added_in_revision: int) -> Playl
     maker_name, maker_id = texts.brand_maker(brand) if brand else texts.curator(r)
     reg = _reg_datetime(ctx, r, plm_seq)
     views, likes = _counts(r, reg, popular=pl_type == "non_mood")
-    cover_kind, params, dup_of, box = _cover(ctx, r, pl_type, kind_hint, looks, rows, brand)
+    cover_kind, params, dup_of, box = _cover(ctx, r, pl_type, kind_hint, looks, first_album[0] if first_album else None,
+                                             brand)
     pl = Playlist(
         plm_seq=plm_seq, title=title, subtitle=subtitle, maker_name=maker_name, maker_id=maker_id,
         tags=tuple(tags), rows=tuple(rows), view_count=views, like_count=likes,
@@ -543,10 +555,13 @@ class Catalogue:
         return {p.reg_dt: s for s, p in self.playlists.items()}
 
     def song_index_for_id(self, song_id: str) -> int | None:
-        """Pool index for a Genie song id (canonical or re-release id); None if unknown."""
+        """Pool index for a Genie song id (canonical, re-release or planted-spelling id); None if unknown."""
         if not song_id.isdigit():
             return None
         n = int(song_id)
+        if n >= songs.PLANTED_ID_BASE:
+            idx = (n - songs.PLANTED_ID_BASE) // songs.PLANTED_SLOTS
+            return idx if idx < len(self.pool) else None
         if n >= 100_000_000:
             idx = (n - 100_000_000) // 4
             return idx if idx < len(self.pool) else None
@@ -609,7 +624,8 @@ class Catalogue:
             have = {row.song for row in rows}
             extra = [s for s in ctx.sampler.draw(rng, pl.mixture or ((("all",), 1.0),), r.randint(1, 4) + len(have))
                      if s not in have][: r.randint(1, 4)]
-            rows += _make_rows(ctx, r, rng, extra, start=len(rows) + 1)
+            rc = random.Random(f"planted:{self.seed}:{self.scale}:{rev}:{pl.plm_seq}")
+            rows += _make_rows(ctx, r, rc, extra, start=len(rows) + 1, have=have)
         elif kind == "songs_removed":
             for _ in range(r.randint(1, min(3, len(rows) - 5))):
                 rows.pop(r.randrange(len(rows)))
@@ -640,6 +656,9 @@ class Catalogue:
         keys_items: set[str] = set()
         by_kind: dict[str, int] = {}
         by_outcome: dict[str, int] = {}
+        by_variant: dict[str, int] = {}
+        negatives: dict[str, str] = {}
+        pool = self.pool
         for s, pl in self.playlists.items():
             fault = plan.fault_for(s)
             outcome = fault.expected_outcome if fault else "item"
@@ -661,6 +680,10 @@ class Catalogue:
             for row in pl.rows:
                 rows.append({"plm_seq": s, "position": row.position, "canonical_song_key": row.canonical_key,
                              "song_id": row.song_id, "variants": list(row.variants)})
+                for v in row.variants:
+                    by_variant[v] = by_variant.get(v, 0) + 1
+                if pool.negative_of[row.song] >= 0:
+                    negatives[row.canonical_key] = pool.canonical_key(pool.negative_of[row.song])
                 keys_all.add(row.canonical_key)
                 if outcome in ("item", "item_after_retry", "item_bad_cover"):
                     keys_items.add(row.canonical_key)
@@ -677,24 +700,32 @@ class Catalogue:
             "counts": {"playlists": len(self.playlists), "rows": len(rows), "distinct_canonical_songs": len(keys_all),
                        "distinct_canonical_songs_in_items": len(keys_items), "missing_plm_seqs": len(missing),
                        "max_plm_seq": self.max_plm_seq, "by_cover_kind": dict(sorted(by_kind.items())),
-                       "by_expected_outcome": dict(sorted(by_outcome.items()))},
+                       "by_expected_outcome": dict(sorted(by_outcome.items())),
+                       "rows_by_variant": dict(sorted(by_variant.items()))},
             "missing_plm_seqs": {"expected_outcome": "not_found", "plm_seqs": missing},
             "robots": {"disallowed_prefixes": ["/member/", "/search/", "/myMusic/", "/buy/"],
                        "disallowed_link_on_detail_pages": "maker link dd[0] a -> /search/searchPlaylist?query=..."},
             "planted_tag_groups": groups,
+            # hard negatives in this catalogue: their canonical key -> the key of the popular song they twin
+            # (the rows' variants say which class: neg_live, neg_cover, ...)
+            "negatives": dict(sorted(negatives.items())),
             "revisions": {str(r): v for r, v in sorted(self.revision_log.items())},
             "playlists": playlists,
             "rows": rows,
         }
 
     def song_table(self) -> dict[str, dict[str, Any]]:
-        """Canonical songs used by this catalogue: key -> title, artist, genre, mood, song id."""
+        """Canonical songs used by this catalogue: key -> title, artist, genre, mood, song id (and, for a
+        planted hard negative, its class and the key of the song it twins)."""
         pool = self.pool
         used = sorted({row.song for pl in self.playlists.values() for row in pl.rows})
         return {pool.canonical_key(i): {"title": pool.title[i], "artist": pool.artists[pool.artist[i]].name,
                                         "feat": pool.feat[i], "genre": pool.genre_name(i),
                                         "genie_genre": pool.genie_genre(i), "mood": pool.mood_name(i),
-                                        "song_id": pool.song_id(i), "source": pool.source[i]} for i in used}
+                                        "song_id": pool.song_id(i), "source": pool.source[i],
+                                        "negative_class": pool.negative_kind[i] or None,
+                                        "negative_of": (pool.canonical_key(pool.negative_of[i])
+                                                        if pool.negative_of[i] >= 0 else None)} for i in used}
 
 
 @functools.lru_cache(maxsize=4)

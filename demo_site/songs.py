@@ -13,6 +13,14 @@ weight over that rank, which gives the heavy tail (a few songs in hundreds of pl
 Also here: the display variants Genie shows for one song ("(Feat. X)" present or not, spacing,
 case, full-width characters, "아이유 (IU)" vs "IU", re-release ids) and the normalisation under
 which all variants of one song agree (used only to build the pool and the ground truth).
+
+Planted on top (``_plant_classes``, after the pool is built, from its own random stream so the rest of
+the pool and every playlist's other draws stay as they were): spellings a plain normaliser cannot
+join (a gloss in another script, a film/drama name in brackets, collaboration separators, an alias
+form together with a spacing change, a group's former name) and hard negatives, extra songs that look
+like a popular one but are not the same song (live, remix, inst., acoustic, sped up, another
+language's version, another artist's cover, a duet). ``planted_display`` decides, per row, whether
+a row shows one of them.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import functools
 import random
 import re
 import unicodedata
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -168,7 +177,21 @@ class SongPool:
     year: list[int] = field(default_factory=list)
     duration: list[int] = field(default_factory=list)
     source: list[str] = field(default_factory=list)
+    # Hard negatives (column): the pool index of the popular song a planted negative looks like, -1 for
+    # every other song, and its class (neg_live, neg_cover, ...); they sit after ``n_base``.
+    negative_of: list[int] = field(default_factory=list)
+    negative_kind: list[str] = field(default_factory=list)
     n_real: int = 0
+    n_base: int = 0  # songs playlists draw directly (everything before the planted negatives)
+    planted: dict[int, str] = field(default_factory=dict)  # song -> gloss | work_title | collaboration | alias_spacing
+    gloss: dict[int, str] = field(default_factory=dict)  # song -> its gloss, in the other script
+    work_title: dict[int, str] = field(default_factory=dict)  # song -> its film/drama/game name
+    collab_members: dict[int, tuple[int, int]] = field(default_factory=dict)  # "A & B" artist -> (A, B)
+    former_name: dict[int, str] = field(default_factory=dict)  # artist -> a name it went by earlier
+    negative_for: dict[int, int] = field(default_factory=dict)  # popular song -> its planted negative
+    # the song id of each planted spelling without evidence, given in the order rows first show them
+    spelling_ids: dict[tuple[int, str, str], str] = field(default_factory=dict, repr=False)
+    _spelling_slots: dict[int, int] = field(default_factory=dict, repr=False)
     _keys: dict[int, str] = field(default_factory=dict, repr=False)
     _artist_ids: dict[int, str] = field(default_factory=dict, repr=False)
 
@@ -205,7 +228,7 @@ class SongPool:
         return f"{self.title[idx]} (Feat. {feat})" if feat else self.title[idx]
 
     def add(self, title: str, feat: str | None, artist: int, album: int, genre: int, mood: int,
-            year: int, duration: int, source: str) -> int:
+            year: int, duration: int, source: str, negative_of: int = -1, negative_kind: str = "") -> int:
         self.title.append(title)
         self.feat.append(feat)
         self.artist.append(artist)
@@ -215,6 +238,8 @@ class SongPool:
         self.year.append(year)
         self.duration.append(duration)
         self.source.append(source)
+        self.negative_of.append(negative_of)
+        self.negative_kind.append(negative_kind)
         return len(self.title) - 1
 
 
@@ -417,6 +442,7 @@ def build_pool(seed: int, size: int) -> SongPool:
 
     if size > len(pool):
         _add_synthetic(pool, book, entries, rng, r, size - len(pool), kr, en, artist_genre, artist_moods)
+    _plant_classes(pool, book, kr, en)
     return pool
 
 
@@ -566,3 +592,346 @@ def row_display(pool: SongPool, idx: int, r: random.Random, variant_rate: float)
         album_name = f"{album.name} {('(Remastered)', '- Repackage', '(Special Edition)')[v - 1]}"
         variants.append("re_release")
     return RowDisplay(title, artist_name, song_id, album_id, album_name, tuple(variants))
+
+
+# --------------------------------------------------------------------------- planted classes
+POSITIVE_CLASSES = ("gloss", "work_title", "collaboration", "alias_spacing", "renamed_artist")
+NEGATIVE_CLASSES = ("neg_live", "neg_remix", "neg_inst", "neg_acoustic", "neg_sped_up", "neg_language_ver",
+                    "neg_cover", "neg_duet_solo")
+# Share of a planted song's rows that show the planted form (the others show the song as before).
+SHOW_RATE = {"gloss": 0.5, "work_title": 0.5, "collaboration": 0.6, "alias_spacing": 0.5, "renamed_artist": 0.4}
+NEGATIVE_SWAP = 0.45  # share of a twin's rows that show its hard negative instead (row counts stay the same)
+HEAD_KEPT = 10  # the most popular songs get no negative: their rows stay whole (the heavy tail)
+NEGATIVE_SUFFIX = {"neg_live": "Live", "neg_remix": "Remix", "neg_inst": "Inst.", "neg_acoustic": "Acoustic Ver.",
+                   "neg_sped_up": "Sped Up"}
+NEGATIVE_ALBUM = {"neg_live": "{artist} Live Concert", "neg_remix": "{title} Remixes",
+                  "neg_inst": "{title} Instrumental", "neg_acoustic": "{title} Acoustic Session",
+                  "neg_sped_up": "{title} Sped Up", "neg_language_ver": "{title} {language} Edition"}
+COLLAB_FORMS = ("{a} X {b}", "{b} & {a}", "{a}, {b}", "{a} with {b}", "{a} and {b}")
+# Words a gloss, a work name or a former name never contains: a dedupe rule reads them as a version.
+_VERSION_WORDS = frozenset({
+    "live", "remix", "remixes", "mix", "inst", "instrumental", "acoustic", "ver", "version", "sped", "slowed",
+    "remaster", "remastered", "edit", "feat", "ft", "featuring", "prod", "ost", "demo", "original", "cover",
+    "korean", "japanese", "english", "chinese", "duet", "solo", "with", "and", "x", "mr", "karaoke", "unplugged",
+    "session", "reprise", "extended", "radio", "bonus", "intro", "outro", "part", "vs", "the", "of", "in",
+    "라이브", "리믹스", "어쿠스틱", "버전", "반주", "드라마", "영화", "리마스터", "솔로", "듀엣",
+})
+_FUNCTION_WORDS = frozenset({
+    "a", "an", "all", "are", "at", "be", "but", "can", "do", "dont", "for", "get", "got", "he", "her", "his", "i",
+    "im", "is", "it", "just", "let", "like", "me", "my", "no", "not", "on", "our", "she", "so", "that", "they",
+    "this", "to", "we", "what", "when", "where", "who", "why", "you", "your", "yours", "how", "if", "or", "up",
+})
+_COLLAB_WORDS = frozenset({"x", "with", "and", "feat", "feat.", "ft.", "ft", "vs", "vs."})
+_BAD_NAME_CHARS = set("&,()[]/+;|:")
+_LATIN_RE = re.compile(r"[A-Za-z]")
+_PUNCT = "!?.,~'’-"
+
+
+def _latin_only(text: str) -> bool:
+    return text.isascii() and bool(_LATIN_RE.search(text))
+
+
+def _hangul_only(text: str) -> bool:
+    return all(is_korean(c) or c == " " for c in text) and is_korean(text)
+
+
+def _simple_name(name: str) -> bool:
+    """A name that reads as one artist inside 'A & B' / 'A, B' / 'A with B'."""
+    return (not (_BAD_NAME_CHARS & set(name)) and len(name) > 1
+            and not any(tok.lower() in _COLLAB_WORDS for tok in name.split()))
+
+
+def _plain_title(title: str) -> bool:
+    return bool(title.strip()) and not any(c in title for c in "()[]")
+
+
+def _phrase(r: random.Random, words: _WordModel, length: int, script_ok) -> str | None:
+    for _ in range(8):
+        text = words.title(r, length)
+        toks = text.split()
+        if script_ok(text) and not any(t.lower().strip(".") in _VERSION_WORDS for t in toks) and len(text) > 1:
+            return text
+    return None
+
+
+def _plant_classes(pool: SongPool, book: _ArtistBook, kr: _WordModel, en: _WordModel) -> None:
+    """Plant the hard spellings and the hard negatives on the popular songs of the pool (deterministic).
+
+    At every scale (``size`` pool songs, ``n_real`` of them real): ``max(8, size // 250)`` songs per positive
+    class (at most 180 and ``n_real // 40``) among the ``max(150, size // 10)`` most popular, ``max(8, size // 400)``
+    hard negatives per class (at most 90 and ``n_real // 80``) twinned to songs among the ``max(120, size // 16)``
+    most popular (but not the ``HEAD_KEPT`` first), ``max(4, size // 1500)`` renamed artists (at most 40 and ``n_real // 200``) with 2-8 popular
+    songs, the more popular ones first.
+    Negatives are appended to the pool (after ``n_base``); playlists meet them when a row of their twin
+    shows the negative instead (``NEGATIVE_SWAP``), so the row counts stay the same.
+    """
+    size = len(pool)
+    pool.n_base = size
+    pool.artists = list(pool.artists)  # collaboration artists are added: the shared book stays as it is
+    rp = random.Random(f"plant:{pool.seed}")
+    top_pos = min(pool.n_real, max(150, size // 10))
+    top_neg = min(pool.n_real, max(120, size // 16))
+    n_pos = min(max(8, size // 250), 180, pool.n_real // 40)
+    n_neg = min(max(8, size // 400), 90, pool.n_real // 80)
+    n_renamed = min(max(4, size // 1500), 40, pool.n_real // 200)
+    taken: set[int] = set()
+    used_names = {norm_text(a.name) for a in pool.artists} | set(book.alias_to_name) | set(book.ambiguous)
+    songs_of: dict[int, list[int]] = {}
+    for i in range(top_pos):
+        songs_of.setdefault(pool.artist[i], []).append(i)
+    every_song_of: dict[int, list[int]] = {}
+    for i, a in enumerate(pool.artist):
+        every_song_of.setdefault(a, []).append(i)
+    titles_of: dict[int, set[str]] = {}
+
+    def has_title(artist: int, title: str) -> bool:
+        have = titles_of.get(artist)
+        if have is None:
+            have = titles_of[artist] = {norm_text(pool.title[i]) for i in every_song_of.get(artist, ())}
+        return norm_text(title) in have
+
+    def claim_title(artist: int, title: str) -> None:
+        has_title(artist, title)
+        titles_of[artist].add(norm_text(title))
+
+    # Partners for collaborations, duets and covers: artists of popular songs with one plain name.
+    partners: dict[bool, list[int]] = {True: [], False: []}
+    for a in songs_of:
+        artist = pool.artists[a]
+        if len(artist.display_forms) == 1 and _simple_name(artist.name):
+            partners[artist.korean].append(a)
+
+    def partner(a: int) -> int | None:
+        same = [b for b in partners[pool.artists[a].korean] if b != a] or [b for b in partners[False] if b != a]
+        return rp.choice(same) if same else None
+
+    def pair_artist(a: int, b: int) -> int | None:
+        name = f"{pool.artists[a].name} & {pool.artists[b].name}"
+        key = norm_text(name)
+        for idx in range(len(book.artists), len(pool.artists)):  # the same pair again: the same artist
+            if pool.artists[idx].name == name:
+                return idx
+        if key in used_names:
+            return None
+        used_names.add(key)
+        pool.artists.append(Artist(name, (name,), pool.artists[a].korean))
+        return len(pool.artists) - 1
+
+    def plant_positive(idx: int, cls: str) -> bool:
+        r_song = random.Random(f"{cls}:{pool.seed}:{idx}")
+        title = pool.title[idx]
+        a = pool.artist[idx]
+        artist = pool.artists[a]
+        if cls in ("gloss", "work_title"):
+            if is_korean(title):  # a gloss in the other script, a work name in the same one
+                words, script_ok = (en, _latin_only) if cls == "gloss" else (kr, _hangul_only)
+            elif _latin_only(title):
+                words, script_ok = (kr, _hangul_only) if cls == "gloss" else (en, _latin_only)
+            else:
+                return False
+            length = r_song.choice((1, 1, 2) if words is kr and cls == "gloss" else (1, 2, 2, 3))
+            text = _phrase(r_song, words, length, script_ok)
+            if text and cls == "work_title" and words is en and r_song.random() < 0.3:
+                more = _phrase(r_song, en, r_song.choice((2, 3)), _latin_only)
+                text = f"{text}: {more}" if more else text  # "Spider-Man: Into the Spider-Verse"
+            if not text or norm_text(text) == norm_text(title):
+                return False
+            (pool.gloss if cls == "gloss" else pool.work_title)[idx] = text
+        elif cls == "collaboration":
+            if len(artist.display_forms) != 1 or not _simple_name(artist.name):
+                return False
+            b = partner(a)
+            collab = pair_artist(a, b) if b is not None else None
+            if collab is None or has_title(collab, title):
+                return False
+            claim_title(collab, title)
+            pool.collab_members[collab] = (a, b)
+            pool.artist[idx] = collab  # the song's canonical artist is now "A & B"
+        elif len(artist.display_forms) < 2:  # alias_spacing needs an alias form to show
+            return False
+        pool.planted[idx] = cls
+        return True
+
+    def plant_negative(idx: int, cls: str) -> bool:
+        got = _negative_for(pool, idx, cls, partner, pair_artist)
+        if got is None or has_title(*got):
+            return False
+        claim_title(*got)
+        planned.append((idx, cls, *got))
+        return True
+
+    # ---- one song-level class per popular song, the classes interleaved so each gets some of the head
+    song_classes = POSITIVE_CLASSES[:4] + NEGATIVE_CLASSES
+    quota = {c: n_neg if c in NEGATIVE_CLASSES else n_pos for c in song_classes}
+    queue = [c for k in range(max(quota.values())) for c in song_classes if k < quota[c]]
+    planned: list[tuple[int, str, int, str]] = []  # negatives to add: (twin, class, artist, title)
+    for idx in _head_first(rp, range(top_pos)):
+        if not queue:
+            break
+        if not _plain_title(pool.title[idx]):
+            continue
+        for k, cls in enumerate(queue[: len(song_classes)]):
+            if cls in NEGATIVE_CLASSES:
+                ok = HEAD_KEPT <= idx < top_neg and plant_negative(idx, cls)
+            else:
+                ok = plant_positive(idx, cls)
+            if ok:
+                taken.add(idx)
+                del queue[k]
+                break
+
+    # ---- renamed artists: a group's former name, on artists with a few popular songs
+    best = {idxs[0]: a for a, idxs in songs_of.items() if 2 <= len(idxs) <= 8 and a not in pool.collab_members}
+    for rank in _head_first(rp, sorted(best)):
+        a = best[rank]
+        if len(pool.former_name) >= n_renamed:
+            break
+        name = _former_name(random.Random(f"renamed:{pool.seed}:{a}"), pool.artists[a], kr, en)
+        if name and norm_text(name) not in used_names:
+            used_names.add(norm_text(name))
+            pool.former_name[a] = name
+
+    # ---- the negatives go last, so every index before n_base is what it was
+    for twin, cls, artist, title in planned:
+        album = len(pool.albums)
+        pool.albums.append(Album(_negative_album(rp, pool, twin, cls, artist, title, kr, en),
+                                 _album_id(pool.seed, album), artist))
+        duration = pool.duration[twin]
+        duration = int(duration * 0.8) if cls == "neg_sped_up" else duration + (rp.randrange(5, 40) if cls == "neg_live" else 0)
+        neg = pool.add(title, None, artist, album, pool.genre[twin], pool.mood[twin], pool.year[twin], duration,
+                       pool.source[twin], negative_of=twin, negative_kind=cls)
+        pool.negative_for[twin] = neg
+
+
+def _head_first(r: random.Random, ranks) -> list[int]:
+    """A random order of pool ranks that favours the popular ones (weight 1/(rank + 12)), so planted songs
+    have rows both in their planted form and as themselves."""
+    return sorted(ranks, key=lambda i: -(r.random() ** (i + 12)))
+
+
+def _negative_for(pool: SongPool, idx: int, cls: str, partner, pair_artist) -> tuple[int, str] | None:
+    """(artist, title) of the hard negative of class ``cls`` for song ``idx``, or None if it cannot have one."""
+    a, title = pool.artist[idx], pool.title[idx]
+    if cls in NEGATIVE_SUFFIX:
+        return a, f"{title} ({NEGATIVE_SUFFIX[cls]})"
+    if cls == "neg_language_ver":
+        return a, f"{title} ({'Japanese' if pool.artists[a].korean else 'Korean'} Ver.)"
+    if cls == "neg_cover":
+        b = partner(a)
+        return (b, title) if b is not None else None
+    if not _simple_name(pool.artists[a].name) or len(pool.artists[a].display_forms) != 1:
+        return None  # neg_duet_solo: "A & C", the same title as A's solo song
+    c = partner(a)
+    duet = pair_artist(a, c) if c is not None else None
+    return (duet, title) if duet is not None else None
+
+
+def _negative_album(r: random.Random, pool: SongPool, twin: int, cls: str, artist: int, title: str,
+                    kr: _WordModel, en: _WordModel) -> str:
+    pattern = NEGATIVE_ALBUM.get(cls)
+    if pattern is None:  # a cover or a duet: an album of its own
+        return _album_name(r, pool.artists[artist].korean, kr, en)
+    return pattern.format(artist=pool.artists[artist].name, title=pool.title[twin],
+                          language="Japan" if pool.artists[artist].korean else "Korean")
+
+
+def _former_name(r: random.Random, artist: Artist, kr: _WordModel, en: _WordModel) -> str | None:
+    """A plausible earlier band name in the artist's script."""
+    if artist.korean:
+        word = _phrase(r, kr, 1, _hangul_only)
+        return word and word + r.choice(("밴드", "스", "즈", " 프로젝트", "밴드", " 밴드"))
+    word = _phrase(r, en, 1, lambda w: _latin_only(w) and len(w) > 3 and w.lower() not in _FUNCTION_WORDS)
+    if not word:
+        return None
+    plural = word if word.endswith("s") else f"{word}s"
+    return r.choice((f"The {plural}", f"{word} Project", f"The {word} Band", f"{word} Kids"))
+
+
+def _visible_spacing(text: str, r: random.Random) -> str:
+    """A space removed or added inside the text (never only at its ends, which a trim would undo)."""
+    spaces = [i for i, c in enumerate(text) if c == " "]
+    if spaces and (r.random() < 0.6 or len(text) < 2):
+        i = r.choice(spaces)
+        return text[:i] + text[i + 1:]
+    inner = [i for i in range(1, len(text)) if text[i - 1] != " " and text[i] != " "]
+    if not inner:
+        return text + "!"
+    i = r.choice(inner)
+    return text[:i] + " " + text[i:]
+
+
+def _change_punctuation(text: str, r: random.Random) -> str:
+    marks = [i for i, c in enumerate(text) if c in _PUNCT]
+    if marks and r.random() < 0.7:
+        i = r.choice(marks)
+        new = (text[:i] + text[i + 1:]).strip()
+        if new:
+            return new
+    return text + r.choice(("!", "~", "...", "."))
+
+
+PLANTED_ID_BASE = 200_000_000  # song ids of planted spellings: PLANTED_ID_BASE + song * PLANTED_SLOTS + slot
+PLANTED_SLOTS = 64
+
+
+def planted_song_id(idx: int, slot: int) -> str:
+    return str(PLANTED_ID_BASE + idx * PLANTED_SLOTS + slot)
+
+
+def _own_release(pool: SongPool, idx: int, artist_name: str, title: str) -> tuple[str, str, str]:
+    """(song id, album id, album name) of a planted spelling that comes with no evidence: as on Genie, another
+    spelling is another release, so it never shares the song id of the song's other spellings (one id per
+    spelling, numbered in the order rows first show them; generation order is fixed, so ids are too) and
+    sits on a compilation of the song's album."""
+    key = (idx, artist_name, title)
+    song_id = pool.spelling_ids.get(key)
+    if song_id is None:
+        n = pool._spelling_slots.get(idx, 0)
+        pool._spelling_slots[idx] = n + 1
+        slot = n if n < PLANTED_SLOTS else zlib.crc32(f"{artist_name}\0{title}".encode()) % PLANTED_SLOTS
+        song_id = pool.spelling_ids[key] = planted_song_id(idx, slot)
+    album = pool.albums[pool.album[idx]]
+    return song_id, str(90_000_000 + pool.album[idx] * 4), f"{album.name} - Best Collection"
+
+
+def planted_display(pool: SongPool, idx: int, r: random.Random, shown: RowDisplay,
+                    taken: set[int]) -> tuple[int, RowDisplay]:
+    """(song, display) of one row drawn as song ``idx``: its hard negative, a planted spelling, or ``shown``.
+
+    ``r`` is the playlist's own stream for planted spellings (never the one the other variants use);
+    ``taken`` the songs already in the playlist (a negative is never shown twice in one playlist).
+    """
+    neg = pool.negative_for.get(idx)
+    if neg is not None and neg not in taken and r.random() < NEGATIVE_SWAP:
+        album = pool.albums[pool.album[neg]]
+        return neg, RowDisplay(pool.display_title(neg), pool.artists[pool.artist[neg]].name, pool.song_id(neg),
+                               album.album_id, album.name, (pool.negative_kind[neg],))
+    cls = pool.planted.get(idx)
+    a = pool.artist[idx]
+    if cls is None and a in pool.former_name:
+        cls = "renamed_artist"
+    if cls is None or r.random() >= SHOW_RATE[cls]:
+        return idx, shown
+    artist = pool.artists[a]
+    album = pool.albums[pool.album[idx]]
+    title, artist_name, song_id = pool.display_title(idx), artist.name, pool.song_id(idx)
+    album_id, album_name = album.album_id, album.name
+    feat = f" (Feat. {pool.feat[idx]})" if pool.feat[idx] else ""
+    if cls == "gloss":
+        title = f"{pool.title[idx]} ({pool.gloss[idx]}){feat}"
+    elif cls == "work_title":  # the song's own id and album stay: that is the evidence
+        title = f"{pool.title[idx]} ({pool.work_title[idx]}){feat}"
+    elif cls == "collaboration":
+        x, y = pool.collab_members[a]
+        artist_name = r.choice(COLLAB_FORMS).format(a=pool.artists[x].name, b=pool.artists[y].name)
+    elif cls == "alias_spacing":
+        artist_name = artist.display_forms[r.randrange(1, len(artist.display_forms))]
+        base = pool.title[idx]
+        changed = _visible_spacing(base, r) if r.random() < 0.6 else _change_punctuation(base, r)
+        title = changed + feat
+    else:  # renamed_artist: the former name on a re-release id, the song's original album (the evidence)
+        artist_name = pool.former_name[a]
+        song_id = str(100_000_000 + idx * 4 + r.randrange(1, 4))
+    if cls in ("gloss", "collaboration", "alias_spacing"):  # the spelling alone must tell
+        song_id, album_id, album_name = _own_release(pool, idx, artist_name, title)
+    return idx, RowDisplay(title, artist_name, song_id, album_id, album_name, (cls,))

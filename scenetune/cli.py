@@ -508,8 +508,12 @@ def evaluate() -> None:
                    "default: generated for --scale and --seed.")
 @click.option("--scale", default=None, help="Demo-site scale of the crawled catalogue (default: SCENETUNE_DEMO_SCALE).")
 @click.option("--seed", type=int, default=None, help="Demo-site seed (default: SCENETUNE_DEMO_SEED).")
-def evaluate_catalogue(ground_truth_path: str | None, scale: str | None, seed: int | None) -> None:
-    """Pair precision and recall of the published catalogue's songs, over rows and over spellings."""
+@click.option("--table", "as_table", is_flag=True,
+              help="Print the scores and a per-class table (precision, recall, kept apart) instead of JSON.")
+def evaluate_catalogue(ground_truth_path: str | None, scale: str | None, seed: int | None, as_table: bool) -> None:
+    """Pair precision and recall of the published catalogue's songs, over rows, over spellings and per
+    variant class of the ground truth (per_class: gloss, collaboration, neg_live ...; hard negatives also
+    get kept_apart, the share of their spellings not merged with the song they look like)."""
     from quality.catalogue_eval import evaluate_published, load_ground_truth
 
     if ground_truth_path:
@@ -519,7 +523,34 @@ def evaluate_catalogue(ground_truth_path: str | None, scale: str | None, seed: i
 
         s = settings.load()
         truth = demo_ground_truth(scale or s.demo_scale, s.demo_seed if seed is None else seed)
-    _echo_json(evaluate_published(truth))
+    scores = evaluate_published(truth)
+    if not as_table:
+        _echo_json(scores)
+        return
+    from warehouse.query import Result
+
+    click.echo(f"rows: pair precision {scores['pair_precision']:.4f}, recall {scores['pair_recall']:.4f} "
+               f"({scores['matched_rows']} matched, {scores['unmatched_rows']} not in the ground truth)")
+    click.echo(f"spellings: pair precision {scores['form_pair_precision']:.4f}, "
+               f"recall {scores['form_pair_recall']:.4f} ({scores['spellings']['items']} spellings); "
+               f"songs {scores['songs']} (true {scores['true_songs']})")
+    table = [(name, c["spellings"], round(c["precision"], 4), round(c["recall"], 4),
+              round(c["kept_apart"], 4) if "kept_apart" in c else "-", c.get("with_twin", "-"))
+             for name, c in scores["per_class"].items()]
+    click.echo(Result(["class", "spellings", "precision", "recall", "kept apart", "with twin"], table).format())
+
+
+@evaluate.command("pairs")
+@click.option("--pairs", "pairs_path", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="Pair CSV (the columns of tests/fixtures/dedupe_pairs/pairs.csv); default: the shipped hand-labelled set.")
+def evaluate_pairs(pairs_path: str | None) -> None:
+    """Precision and recall of the catalogue's song identity on hand-labelled same/different song pairs,
+    each pair scored alone as a catalogue of its two rows, per class (gloss, collaboration, neg_live ...)."""
+    from quality import dedupe_pairs
+    from spark_jobs.song_identity import identify_rows
+
+    result = dedupe_pairs.evaluate(dedupe_pairs.load(pairs_path or dedupe_pairs.PAIRS), identify_rows)
+    _echo_json(result)
 
 
 @evaluate.command("covers")

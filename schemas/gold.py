@@ -98,6 +98,12 @@ SONG_LINEAGE = Table(
         C("song_id", "string", True, "Genie song id of the row"),
         C("artist_name", "string", False, "artist as crawled"),
         C("song_title", "string", False, "title as crawled"),
+        C("merge_reason", "string", True,
+          "why the row is in this song when its spelling is not the song's own: alias, collaboration, gloss,"
+          " song_id, work_title, near_title, renamed_artist (comma-separated); null otherwise"),
+        C("merge_evidence", "string", True,
+          "what backs each reason: the alias or collaboration as shown, the gloss dropped, the shared song id"
+          " or album ('work_title: album 80012345')"),
         RUN_KEY,
     ),
 )

@@ -35,8 +35,8 @@ PLAYLIST_SONGS = Table(
     grain="one row per song row of a playlist's current state",
     key=("plm_seq", "position"),
     doc=("Titles are parsed by spark_jobs.normalise: bracketed parts become the fields below; credits,"
-         " remasters and OST notes leave the title's identity (`title_key`), live / remix / inst. / other"
-         " versions and unknown brackets stay in it. `song_key` is the song the row belongs to after"
+         " remasters, OST notes and glosses (a bracket in another script) leave the title's identity"
+         " (`title_key`), live / remix / inst. / other versions and unknown brackets stay in it. `song_key` is the song the row belongs to after"
          " deduplication (gold.songs)."),
     columns=(
         C("plm_seq", "int64", False, "playlist id"),
@@ -58,6 +58,7 @@ PLAYLIST_SONGS = Table(
         C("remix", "string", True, "remix, mix or edit ('Radio Edit'): another song"),
         C("version", "string", True, "other version ('Acoustic Ver.', 'Duet'): another song"),
         C("ost", "string", True, "soundtrack note ('From \"Frozen\"', '... OST'): the same song"),
+        C("gloss", "string", True, "the title in another script ('Every day Every Moment', '何如歌'): the same song"),
         C("crawl_run_key", "string", False, "run whose crawl the row comes from"),
         RUN_KEY,
     ),

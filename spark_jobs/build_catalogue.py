@@ -29,6 +29,7 @@ import argparse
 import json
 import logging
 import time
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -38,7 +39,7 @@ from core.process import exit_now
 from core.runs import RunPartition
 from schemas import bronze, gold, silver
 from schemas.taxonomy import OTHER
-from spark_jobs import tag_merge
+from spark_jobs import song_identity, tag_merge
 from spark_jobs.io import read_delta, remove_staging, write_table
 from spark_jobs.session import spark_session
 from warehouse import builds, delta
@@ -46,8 +47,9 @@ from warehouse import builds, delta
 log = logging.getLogger(__name__)
 
 
-TITLE_FIELDS = ("title_clean string, title_key string, title_base string, feat array<string>, credit string, "
-                "remaster string, live string, inst boolean, remix string, version string, ost string")
+TITLE_FIELDS = ("title_clean string, title_key string, title_loose_key string, title_gloss_key string, "
+                "title_base_key string, title_version_key string, title_base string, feat array<string>, credit string, "
+                "remaster string, live string, inst boolean, remix string, version string, ost string, gloss string")
 
 
 def _parse_titles_udf():
@@ -62,6 +64,10 @@ def _parse_titles_udf():
         return pd.DataFrame({
             "title_clean": [clean(t) for t in titles],
             "title_key": [p.key for p in parsed],
+            "title_loose_key": [p.loose_key for p in parsed],
+            "title_gloss_key": [p.gloss_key for p in parsed],
+            "title_base_key": [p.base_key for p in parsed],
+            "title_version_key": [p.version_key for p in parsed],
             "title_base": [p.base for p in parsed],
             "feat": [list(p.feat) for p in parsed],
             "credit": [p.credit for p in parsed],
@@ -71,6 +77,7 @@ def _parse_titles_udf():
             "remix": [p.remix for p in parsed],
             "version": [p.version for p in parsed],
             "ost": [p.ost for p in parsed],
+            "gloss": [p.gloss for p in parsed],
         })
 
     return parse_titles
@@ -108,50 +115,6 @@ def _sentences_udf(label_of: dict[str, tuple[str, str]]):
     return sentences
 
 
-def identify_songs(spellings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Driver step: aliases and song keys from the distinct spellings of the whole data.
-
-    ``spellings``: one row per (song_id, artist_name, title_key) with its ``rows``.
-    Returns (per (artist_name, title_key): artist_key, song_key) and the gold.artist_aliases rows.
-    """
-    from spark_jobs.normalise import fold, learn_aliases
-    from spark_jobs.song_identity import song_keys
-
-    alias_columns = ["alias", "artist_key", "artist_name", "evidence", "row_count", "used", "reason"]
-    if spellings.empty:
-        return (pd.DataFrame(columns=["artist_name", "title_key", "artist_key", "song_key"], dtype=object),
-                pd.DataFrame(columns=alias_columns))
-    by_artist_title = spellings.groupby(["artist_name", "title_key"], sort=True)["rows"].sum()
-    aliases = learn_aliases((a, t, int(n)) for (a, t), n in by_artist_title.items())
-    pairs = by_artist_title.reset_index()
-    pairs["artist_key"] = [aliases.artist_key(a) for a in pairs["artist_name"]]
-    pairs["norm_key"] = pairs["artist_key"] + "|" + pairs["title_key"]
-    norm_of = dict(zip(zip(pairs["artist_name"], pairs["title_key"]), pairs["norm_key"]))
-    edges = ((sid, norm_of[(a, t)], int(n)) for sid, a, t, n in
-             zip(spellings["song_id"], spellings["artist_name"], spellings["title_key"], spellings["rows"]))
-    keys = song_keys(edges)
-    pairs["song_key"] = [keys[k] for k in pairs["norm_key"]]
-
-    rows_by_alias: dict[str, int] = {}
-    for artist, n in spellings.groupby("artist_name")["rows"].sum().items():
-        rows_by_alias[fold(artist)] = rows_by_alias.get(fold(artist), 0) + int(n)
-    alias_rows = []
-    for group in aliases.groups:
-        for alias in group.names:
-            alias_rows.append({"alias": alias, "artist_key": group.artist_key, "artist_name": group.name,
-                               "evidence": list(group.evidence), "row_count": rows_by_alias.get(alias, 0),
-                               "used": True, "reason": None})
-    used = {r["alias"] for r in alias_rows}
-    for form, reason in sorted(aliases.rejected.items()):
-        alias = fold(form)
-        if alias not in used:
-            used.add(alias)
-            alias_rows.append({"alias": alias, "artist_key": alias, "artist_name": form, "evidence": [form],
-                               "row_count": rows_by_alias.get(alias, 0), "used": False, "reason": reason})
-    mapping = pairs[["artist_name", "title_key", "artist_key", "song_key"]]
-    return mapping, pd.DataFrame(alias_rows, columns=alias_columns)
-
-
 def transform(bronze_playlists, bronze_songs, bronze_songs_info, run_key: str,
               merge_rule: tag_merge.MergeRule | None = None, cover_quality=None) -> dict:
     """Bronze frames in, silver and gold frames out (small driver steps: aliases and song identity, tag merges).
@@ -184,17 +147,28 @@ def transform(bronze_playlists, bronze_songs, bronze_songs_info, run_key: str,
         "song_title", "t.*").localCheckpoint()  # the UDF runs once; the spellings and the rows both read it
     rows = rows.join(titles, "song_title")
 
-    spellings = (rows.groupBy("song_id", "artist_name", "title_key").agg(F.count("*").alias("rows"))
-                 .toPandas())
-    mapping, alias_rows = identify_songs(spellings)
+    spellings = (rows.groupBy(*[c for c in song_identity.SPELLING_COLUMNS if c != "rows"])
+                 .agg(F.count("*").alias("rows")).toPandas())
+    started = time.perf_counter()
+    identity = song_identity.identify(spellings)
+    log.info("song identity: %d spellings -> %d songs; evidence merges %s (%.1f s)", len(spellings),
+             identity.mapping["song_key"].nunique(), dict(Counter(link.reason for link in identity.links)),
+             time.perf_counter() - started)
+    mapping, alias_rows = identity.mapping.copy(), identity.aliases
     mapping["artist_clean"] = [clean(a) for a in mapping["artist_name"]]
     mapping_df = spark.createDataFrame(mapping, "artist_name string, title_key string, artist_key string, "
-                                                "song_key string, artist_clean string")
+                                                "song_key string, reason string, evidence string, "
+                                                "artist_clean string")
     rows = rows.join(F.broadcast(mapping_df), ["artist_name", "title_key"])
     # Computed once here: every gold table reads it (a local checkpoint, not recomputed from bronze per table).
+    # Why a row is in its song, for gold.song_lineage: the spelling's merges, and a gloss its title dropped.
+    row_reason = F.concat_ws(", ", "reason", F.when(F.col("gloss").isNotNull(), F.lit("gloss")))
+    row_evidence = F.concat_ws("; ", "evidence", F.when(F.col("gloss").isNotNull(), F.concat(F.lit("gloss: "), "gloss")))
     silver_songs = rows.select(
         *[c for c in silver.PLAYLIST_SONGS.column_names if c not in ("crawl_run_key", "run_key")],
         "title_clean", "artist_clean",
+        F.when(row_reason != "", row_reason).alias("merge_reason"),
+        F.when(row_evidence != "", row_evidence).alias("merge_evidence"),
         F.col("run_key").alias("crawl_run_key"), F.lit(run_key).alias("run_key"),
     ).localCheckpoint()
     bronze_rows.unpersist()

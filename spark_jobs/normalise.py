@@ -13,8 +13,15 @@ case, spacing, punctuation, a "(Feat. X)" suffix, an artist as `아이유 (IU)`,
   instrumental or other version does (it stays a different song unless a
   shared Genie song id says otherwise); a remaster or an "OST of ..." note is
   the same recording, so it stays out of the key.
+  A bracket in another script than the title (`모든 날 모든 순간 (Every day
+  Every Moment)`, `Aspirin (아스피린)`, `하여가(何如歌)`) is a gloss of the same
+  title unless it names a version; a bracket of unknown kind in the title's own
+  script (a film or drama name without "OST") stays in the key, and
+  spark_jobs.song_identity merges it only with evidence (a shared album).
 - :func:`learn_aliases` learns Korean/Latin artist aliases from the `A (B)`
-  forms seen in the data; :func:`song_key` keys a row by (artist, title).
+  forms seen in the data; :func:`artist_parts` splits a collaboration
+  (`Coldplay X BTS`, `BTS & Coldplay`, `A, B`, `A with B`) into its names, so
+  separators and order never matter; :func:`song_key` keys a row by (artist, title).
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 _SPACE = re.compile(r"\s+")
@@ -54,16 +61,31 @@ _PROD = re.compile(r"^(?:prod(?:uced)?\b\.?(?:\s*by\b)?|remixed\s+by\b)\s*", re.
 _REMASTER = re.compile(r"\bre-?master(?:ed)?\b|리마스터", re.IGNORECASE)
 _LIVE = re.compile(r"\blive\b|라이브", re.IGNORECASE)
 _INST = re.compile(r"\binst\b\.?|\binstrumental\b|반주|^mr$", re.IGNORECASE)
-_REMIX = re.compile(r"\bre-?mix(?:ed)?\b|\bmix\b|\bedit\b|\bdub\b", re.IGNORECASE)
-_VERSION = re.compile(r"\bver\b\.?|\bversion\b|버전|\bacoustic\b|\bunplugged\b|\bexplicit\b|\bclean\b|\bduet\b",
+_REMIX = re.compile(r"\bre-?mix(?:ed)?\b|\bmix\b|\bedit\b|\bdub\b|\bsped\s*up\b|\bslowed\b|\breverb\b"
+                    r"|\bnightcore\b|\bspeed\s*up\b|리믹스", re.IGNORECASE)
+# Another recording or another track of the same name. Languages too: `봄날 (Japanese)` is a Japanese version,
+# never a gloss; parts and interludes are other tracks (`Intro (봄)`, `Part 2`).
+_VERSION = re.compile(r"\bver\b\.?|\bversion\b|버전|\bacoustic\b|\bunplugged\b|\bexplicit\b|\bclean\b|\bduet\b"
+                      r"|\bremake\b|리메이크|\bdemo\b|\bcover\b|\ba\s*cappella\b|\bacapella\b|\bextended\b"
+                      r"|\boriginal\b|\bshort\b|\btv\s*size\b|\bsolo\b|\bintro\b|\boutro\b|\binterlude\b|\bskit\b"
+                      r"|\breprise\b|\bprologue\b|\bepilogue\b|\bpart\b|\bpt\b\.?|\bchapter\b|\bvol\b\.?|\bend\s*title\b"
+                      r"|\b(?:korean|japanese|english|chinese|spanish|thai)\b|한국어|일본어|영어|중국어|日本語"
+                      r"|^(?:k|j|e|c|kor|jpn|eng|chn)$"  # `All I Wanna Do (K)`: the Korean lyrics
+                      # a style named alone is an arrangement: `단칼 (Dance)`, `사랑 (Rock)`, `가슴으로 외쳐 (Rap ...)`
+                      r"|\b(?:dance|ballad|rock|jazz|piano|guitar|orchestra|orchestral|strings|club|disco|trot|tango"
+                      r"|bossa\s*nova|house|techno|edm|lo-?fi|rap|hip-?hop|swing|funk|reggae|bonus|hidden)\b"
+                      r"|^(?:댄스|발라드|록|락|재즈|피아노|기타|오케스트라|트로트|랩)(?:\s*ver\.?)?$",  # whole: `슬프도록` has 록
                       re.IGNORECASE)
+_OST_VERSION = re.compile(r"\bend\s*title\b|\bremix|\blive\b|\binst|\bacoustic\b|\bsped\s*up\b", re.IGNORECASE)
+# A credit inside a bracket (`Rap Feat. X`): never a gloss.
+_CREDIT_INSIDE = re.compile(r"\b(?:feat|ft|featuring|prod)\b", re.IGNORECASE)
 _OST = re.compile(r"\bost\b|\bo\.s\.t\b|^from\b|\bsoundtrack\b|삽입곡|주제곡", re.IGNORECASE)
 # A trailing credit without brackets: "Song feat. X", "Song ft. X".
 _TRAILING_FEAT = re.compile(r"\s+(?:feat\.|ft\.|featuring\s)\s*(.+)$", re.IGNORECASE)
 _NAME_LIST = re.compile(r"\s*(?:,|&|\band\b|/)\s*", re.IGNORECASE)
 
 IDENTITY_FIELDS = ("live", "inst", "remix", "version", "other")  # these keep songs apart (in the key)
-NOTE_FIELDS = ("feat", "credit", "remaster", "ost")  # these do not
+NOTE_FIELDS = ("feat", "credit", "remaster", "ost", "gloss")  # these do not
 
 
 @dataclass(frozen=True)
@@ -79,8 +101,13 @@ class Title:
     remix: str | None = None  # "Daft Punk Remix", "Radio Edit", "Club Mix"
     version: str | None = None  # "Acoustic Ver.", "Taylor's Version"
     ost: str | None = None  # 'From "Frozen"', "영화 비긴 어게인 OST"
+    gloss: str | None = None  # the title in another script: "Every day Every Moment", "何如歌"
     other: tuple[str, ...] = ()  # bracketed parts of no known kind: part of the title
     key: str = field(default="")  # fold(base + what keeps songs apart): the title's identity
+    loose_key: str = field(default="")  # the key without the `other` parts: a work title's candidate match
+    gloss_key: str = field(default="")  # the key with the gloss for the base: `Every day Every Moment`
+    base_key: str = field(default="")  # fold(base)
+    version_key: str = field(default="")  # fold of what keeps songs apart (live, remix, ... and `other`)
 
 
 def _brackets(text: str) -> list[tuple[int, int]]:
@@ -98,6 +125,21 @@ def _brackets(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def scripts(text: str) -> frozenset[str]:
+    """The writing systems of the letters of ``text``: hangul, han, kana or latin (any other alphabet)."""
+    found = set()
+    for ch in text:
+        if _HANGUL.match(ch):
+            found.add("hangul")
+        elif "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or "\uf900" <= ch <= "\ufaff":
+            found.add("han")
+        elif "\u3040" <= ch <= "\u30ff":
+            found.add("kana")
+        elif ch.isalpha():
+            found.add("latin")
+    return frozenset(found)
+
+
 def _names(text: str) -> tuple[str, ...]:
     return tuple(n for n in (clean(p) for p in _NAME_LIST.split(text)) if n)
 
@@ -108,6 +150,10 @@ def _kind(inner: str) -> tuple[str, str]:
         found = pattern.match(inner)
         if found:
             return kind, inner[found.end():].strip()
+    # A soundtrack note may number its part ("드라마 도깨비 OST Part.1") or say "Soundtrack Version": the
+    # song as the film has it. An end title, a live take or a remix from the film is another recording.
+    if _OST.search(inner) and not _OST_VERSION.search(inner):
+        return "ost", inner
     for pattern, kind in ((_REMASTER, "remaster"), (_INST, "inst"), (_LIVE, "live"), (_REMIX, "remix"),
                           (_VERSION, "version"), (_OST, "ost")):
         if pattern.search(inner):
@@ -137,7 +183,18 @@ def parse_title(title: str | None) -> Title:
         base = clean(base[:trailing.start()])
     if not base:  # a title that is all brackets ("(Intro)") is its own base
         base, kept, found = text, [], defaultdict(list)
+    # A bracket of no known kind, in scripts the title does not use, is the title translated or transcribed:
+    # a gloss (Genie writes `언제나 (Always)` and `언제나` for one song). A version word was matched above.
+    base_scripts = scripts(base)
+    for i, (start, end, kind, inner) in enumerate(kept):
+        inner_scripts = scripts(inner)
+        if kind == "other" and base_scripts and inner_scripts and not base_scripts & inner_scripts \
+                and not _CREDIT_INSIDE.search(inner):
+            kept[i] = (start, end, "gloss", inner)
+            found["other"].remove(inner)
+            found["gloss"].append(inner)
     identity = [inner for _s, _e, kind, inner in kept if kind in IDENTITY_FIELDS]
+    versions = [inner for _s, _e, kind, inner in kept if kind in IDENTITY_FIELDS and kind != "other"]
     return Title(
         base=base,
         feat=tuple(n for value in found["feat"] for n in _names(value)),
@@ -148,8 +205,13 @@ def parse_title(title: str | None) -> Title:
         remix="; ".join(found["remix"]) or None,
         version="; ".join(found["version"]) or None,
         ost="; ".join(found["ost"]) or None,
+        gloss="; ".join(found["gloss"]) or None,
         other=tuple(found["other"]),
         key=fold(" ".join([base, *identity])),
+        loose_key=fold(" ".join([base, *versions])),
+        gloss_key=fold(" ".join([found["gloss"][0], *identity])) if len(found["gloss"]) == 1 else "",
+        base_key=fold(base),
+        version_key=fold(" ".join(identity)) if identity else "",
     )
 
 
@@ -180,6 +242,34 @@ def alias_form(artist: str | None) -> tuple[str, str] | None:
     return a, b
 
 
+# Between the names of a collaboration: "A & B", "A, B", "A X B", "A x B", "A × B", "A with B", "A and B", "A + B".
+_COLLAB = re.compile(r"\s*(?:,|&|\+|×|/|;)\s*|\s+(?:x|with|and)\s+", re.IGNORECASE)
+
+
+def artist_parts(artist: str | None) -> tuple[str, ...]:
+    """The names of a collaboration, split on separators outside brackets; one name when there is none.
+
+    A band whose name holds a separator (`Earth, Wind & Fire`) splits the same way every time it is
+    shown, so its key stays one; only its order-free set of names counts."""
+    text = clean(artist)
+    masked, depth = [], 0
+    for ch in text:  # separators inside brackets (`형용돈죵 (정형돈 & G-DRAGON)`) do not split
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE and depth:
+            depth -= 1
+        masked.append(ch if depth == 0 else "\0")
+    if depth:  # an unclosed bracket: the name is one
+        return (text,) if text else ()
+    parts, start = [], 0
+    for found in _COLLAB.finditer("".join(masked)):
+        parts.append(text[start:found.start()])
+        start = found.end()
+    parts.append(text[start:])
+    names = tuple(p for p in (clean(p) for p in parts) if fold(p))
+    return names or ((text,) if text else ())
+
+
 @dataclass(frozen=True)
 class AliasGroup:
     """Spellings of one artist learned from an `A (B)` form."""
@@ -198,18 +288,27 @@ class Aliases:
     by_name: dict[str, str]  # folded spelling -> artist_key
 
     def artist_key(self, artist: str | None) -> str:
+        """The artist in comparison form: an alias's group key; a collaboration's names, each resolved,
+        sorted and joined by "&" (separators and order do not matter); else :func:`fold`."""
         folded = fold(artist)
-        return self.by_name.get(folded, folded)
+        if folded in self.by_name:
+            return self.by_name[folded]
+        parts = artist_parts(artist)
+        if len(parts) < 2:
+            return folded
+        return "&".join(sorted({self.by_name.get(fold(p), fold(p)) for p in parts}))
 
 
-def learn_aliases(artist_titles: Iterable[tuple[str, str, int]]) -> Aliases:
+def learn_aliases(artist_titles: Iterable[tuple[str, str, int]],
+                  albums: Mapping[str, set[str]] | None = None) -> Aliases:
     """Learn artist aliases from ``(artist as shown, title key, rows)`` of the whole data.
 
     An `A (B)` form (Hangul one side, Latin the other) says A and B name one
     artist. It is used only when it is unambiguous and nothing contradicts it:
     - one-to-one: neither A nor B is paired with a third name by another form;
     - shared songs: when B (or A) is also shown alone, it shares at least one
-      title with the other spellings; a name shown alone whose songs never
+      title with the other spellings, or an album (``albums``: folded artist ->
+      album ids, when known); a name shown alone whose songs and albums never
       meet (a group named beside a member) is another artist.
     """
     titles: dict[str, set[str]] = defaultdict(set)
@@ -239,8 +338,11 @@ def learn_aliases(artist_titles: Iterable[tuple[str, str, int]]) -> Aliases:
             continue
         paired_titles = titles[form_key]
         contradiction = None
+        albums_of = albums or {}
         for alone, other_side in ((fb, fa), (fa, fb)):
-            if rows.get(alone) and not titles[alone] & (paired_titles | titles.get(other_side, set())):
+            shared_album = albums_of.get(alone, set()) & (albums_of.get(form_key, set()) | albums_of.get(other_side, set()))
+            if rows.get(alone) and not titles[alone] & (paired_titles | titles.get(other_side, set())) \
+                    and not shared_album:
                 contradiction = f"{alone!r} is shown alone with songs never shown as {display!r}"
         if contradiction:
             rejected[display] = f"no shared song: {contradiction}"

@@ -19,10 +19,11 @@ def playlist(run: str, plm_seq: int, title: str, tags: list[str], when: datetime
     )
 
 
-def song(run: str, plm_seq: int, position: int, artist: str, title: str, song_id: str) -> dict:
+def song(run: str, plm_seq: int, position: int, artist: str, title: str, song_id: str,
+         album_id: str | None = None) -> dict:
     return dict(
         run_key=run, plm_seq=plm_seq, position=position, song_id=song_id, song_title=title,
-        artist_id=None, artist_name=artist, album_id=None, album_title=None, album_art_url=None,
+        artist_id=None, artist_name=artist, album_id=album_id, album_title=None, album_art_url=None,
     )
 
 

@@ -13,7 +13,7 @@ from core import settings
 from quality.checks import gate
 from schemas import bronze, gold, silver
 from spark_jobs.build_catalogue import OUTPUTS, build, reports
-from tests.integration.bronze_rows import playlist, song_info, two_runs, write_run
+from tests.integration.bronze_rows import playlist, song, song_info, two_runs, write_run
 from warehouse import builds, delta
 
 pytestmark = pytest.mark.slow
@@ -60,6 +60,31 @@ def test_build_keeps_latest_playlist_state_and_merges_song_spellings(home, spark
     # Rebuilding the same run replaces what it wrote: the same tables, nothing doubled.
     build(RUN_KEY, spark=spark)
     assert sorted(_read(gold.SONGS), key=lambda r: r["song_key"]) == sorted(songs.values(), key=lambda r: r["song_key"])
+
+
+def test_build_merges_real_world_spellings_with_their_reasons_and_keeps_versions_apart(home, spark):
+    when = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    write_run("r1", [playlist("r1", 1, "봄", ["봄"], when)], [
+        song("r1", 1, 1, "임영웅", "모든 날 모든 순간 (Every day Every Moment)", "300"),
+        song("r1", 1, 2, "임영웅", "모든 날 모든 순간", "301"),
+        song("r1", 1, 3, "Coldplay X BTS", "My Universe", "302"),
+        song("r1", 1, 4, "BTS & Coldplay", "My Universe", "303"),
+        song("r1", 1, 5, "Post Malone", "Sunflower (Spider-Man: Into the Spider-Verse)", "304", album_id="9"),
+        song("r1", 1, 6, "Post Malone", "Sunflower", "305", album_id="9"),
+        song("r1", 1, 7, "Post Malone", "Sunflower (Live)", "306", album_id="9"),
+    ])
+    build(RUN_KEY, spark=spark)
+    songs = {r["song_key"] for r in _read(gold.SONGS)}
+    assert songs == {"임영웅|모든날모든순간", "bts&coldplay|myuniverse", "postmalone|sunflower",
+                     "postmalone|sunflowerlive"}
+    why = {r["position"]: (r["song_key"], r["merge_reason"], r["merge_evidence"]) for r in _read(gold.SONG_LINEAGE)}
+    assert why[1] == ("임영웅|모든날모든순간", "gloss", "gloss: Every day Every Moment")
+    assert why[2] == ("임영웅|모든날모든순간", None, None)
+    assert why[4][1:] == ("collaboration", "collaboration: BTS & Coldplay")
+    assert why[5] == ("postmalone|sunflower", "work_title", "work_title: album 9")
+    assert why[6] == ("postmalone|sunflower", None, None)  # the song's own spelling
+    assert why[7] == ("postmalone|sunflowerlive", None, None)
+    assert {r["position"]: r["gloss"] for r in _read(silver.PLAYLIST_SONGS)}[1] == "Every day Every Moment"
 
 
 def test_build_merges_tags_embeds_each_sentence_once_and_draws_the_heatmap(home, spark):

@@ -26,3 +26,92 @@ def test_a_file_that_is_not_a_ground_truth_is_named(home, tmp_path):
     truth.write_text("not json")
     out = CliRunner().invoke(cli, ["evaluate", "catalogue", "--ground-truth", str(truth)])
     assert out.exit_code != 0 and "cannot read ground truth" in str(out.exception)
+
+
+def _publish_lineage(rows):
+    """A published catalogue with only what `evaluate catalogue` reads: the song_lineage table in DuckDB."""
+    import duckdb
+
+    from core import settings
+
+    path = settings.load().duckdb_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("CREATE TABLE song_lineage (plm_seq BIGINT, position INTEGER, song_key VARCHAR, "
+                    "artist_name VARCHAR, song_title VARCHAR)")
+        con.executemany("INSERT INTO song_lineage VALUES (?, ?, ?, ?, ?)", rows)
+    finally:
+        con.close()
+
+
+TRUTH = {
+    "rows": [
+        {"plm_seq": 1, "position": 1, "canonical_song_key": "IU - 밤편지", "variants": []},
+        {"plm_seq": 1, "position": 2, "canonical_song_key": "IU - 밤편지", "variants": ["gloss"]},
+        {"plm_seq": 1, "position": 3, "canonical_song_key": "IU - 밤편지 (Live)", "variants": ["neg_live"]},
+        {"plm_seq": 1, "position": 4, "canonical_song_key": "IU & BTS - 좋은 날", "variants": []},
+        {"plm_seq": 1, "position": 5, "canonical_song_key": "IU & BTS - 좋은 날", "variants": ["collaboration"]},
+    ],
+    "negatives": {"IU - 밤편지 (Live)": "IU - 밤편지"},
+}
+LINEAGE = [
+    (1, 1, "iu|밤편지", "IU", "밤편지"),
+    (1, 2, "iu|밤편지", "IU", "밤편지 (Night Letter)"),  # gloss merged
+    (1, 3, "iu|밤편지live", "IU", "밤편지 (Live)"),  # kept apart
+    (1, 4, "iu&bts|좋은날", "IU & BTS", "좋은 날"),
+    (1, 5, "iuxbts|좋은날", "IU X BTS", "좋은 날"),  # separator not understood
+]
+
+
+def test_it_prints_per_class_precision_recall_and_kept_apart(home, tmp_path):
+    _publish_lineage(LINEAGE)
+    truth = tmp_path / "truth.json"
+    truth.write_text(json.dumps(TRUTH, ensure_ascii=False), encoding="utf-8")
+    out = CliRunner().invoke(cli, ["evaluate", "catalogue", "--ground-truth", str(truth)])
+    assert out.exit_code == 0, out.output
+    scores = json.loads(out.output)
+    assert scores["form_pair_precision"] == 1.0 and scores["form_pair_recall"] == 0.5
+    assert scores["per_class"] == {
+        "collaboration": {"precision": 1.0, "recall": 0.0, "spellings": 1},
+        "gloss": {"precision": 1.0, "recall": 1.0, "spellings": 1},
+        "neg_live": {"precision": 1.0, "recall": 1.0, "spellings": 1, "kept_apart": 1.0, "with_twin": 1},
+    }
+    assert (scores["songs"], scores["true_songs"]) == (4, 3)
+
+
+def test_the_table_form_has_a_row_per_class(home, tmp_path):
+    _publish_lineage(LINEAGE)
+    truth = tmp_path / "truth.json"
+    truth.write_text(json.dumps(TRUTH, ensure_ascii=False), encoding="utf-8")
+    out = CliRunner().invoke(cli, ["evaluate", "catalogue", "--ground-truth", str(truth), "--table"])
+    assert out.exit_code == 0, out.output
+    assert "spellings: pair precision 1.0000, recall 0.5000" in out.output
+    lines = {line.split("│")[1].strip(): line for line in out.output.splitlines() if line.count("│") > 2}
+    assert {"class", "collaboration", "gloss", "neg_live"} <= set(lines)
+    assert "kept apart" in lines["class"]
+    cells = [c.strip() for c in lines["neg_live"].split("│")[1:-1]]
+    assert cells == ["neg_live", "1", "1.0", "1.0", "1.0", "1"]
+
+
+def test_evaluate_pairs_scores_the_shipped_hand_labelled_set_per_class():
+    out = CliRunner().invoke(cli, ["evaluate", "pairs"])
+    assert out.exit_code == 0, out.output
+    result = json.loads(out.output)
+    assert result["pairs"] >= 150 and result["precision"] >= 0.99 and result["recall"] >= 0.90
+    assert {"gloss", "collaboration", "work_title", "neg_live", "neg_cover"} <= set(result["per_class"])
+
+
+def test_evaluate_pairs_reads_a_pair_file_of_ones_own(tmp_path):
+    from quality.dedupe_pairs import COLUMNS
+
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text(",".join(COLUMNS) + "\n"
+                     "p1,collaboration,1,Coldplay X BTS,My Universe,,,,BTS & Coldplay,My Universe,,,,\n"
+                     "p2,neg_live,0,아이유,좋은 날,,,,아이유,좋은 날 (Live),,,,\n", encoding="utf-8")
+    out = CliRunner().invoke(cli, ["evaluate", "pairs", "--pairs", str(pairs)])
+    result = json.loads(out.output)
+    assert (result["precision"], result["recall"], result["pairs"]) == (1.0, 1.0, 2)
+    pairs.write_text("a,b\n1,2\n", encoding="utf-8")
+    out = CliRunner().invoke(cli, ["evaluate", "pairs", "--pairs", str(pairs)])
+    assert out.exit_code != 0 and "expected pair_id" in str(out.exception)
