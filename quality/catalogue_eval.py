@@ -126,19 +126,22 @@ class CatalogueScores:
         }
 
 
-def truth_by_row(ground_truth: Mapping[str, Any]) -> dict[tuple[int, int], str]:
-    """``{(plm_seq, position): canonical_song_key}`` from a ground-truth document."""
+def _truth_rows(ground_truth: Mapping[str, Any]) -> list:
     rows = ground_truth.get("rows")
     if not isinstance(rows, list):
         raise GroundTruthError("ground truth has no 'rows' list (expected the demo site's ground-truth JSON)")
+    return rows
+
+
+def truth_by_row(ground_truth: Mapping[str, Any]) -> dict[tuple[int, int], str]:
+    """``{(plm_seq, position): canonical_song_key}`` from a ground-truth document."""
+    rows = _truth_rows(ground_truth)
     return {(int(r["plm_seq"]), int(r["position"])): r["canonical_song_key"] for r in rows}
 
 
 def classes_by_row(ground_truth: Mapping[str, Any]) -> dict[tuple[int, int], tuple[str, ...]]:
     """``{(plm_seq, position): variant classes}`` for the rows that have any (``variants`` of the rows)."""
-    rows = ground_truth.get("rows")
-    if not isinstance(rows, list):
-        raise GroundTruthError("ground truth has no 'rows' list (expected the demo site's ground-truth JSON)")
+    rows = _truth_rows(ground_truth)
     return {(int(r["plm_seq"]), int(r["position"])): tuple(r["variants"]) for r in rows if r.get("variants")}
 
 

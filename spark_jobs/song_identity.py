@@ -127,12 +127,11 @@ def _album_marks(album_id, album_title) -> set[str]:
     return marks
 
 
-def evidence_links(spellings: pd.DataFrame, artist_key_of: Mapping[str, str],
-                   parts_of: Mapping[str, frozenset[str]]) -> list[Link]:
+def evidence_links(spellings: pd.DataFrame, artist_key_of: Mapping[str, str]) -> list[Link]:
     """Merges the key rules cannot make on their own, each backed by a shared album (module docstring).
 
-    ``spellings``: SPELLING_COLUMNS; ``artist_key_of``: artist as shown -> artist key;
-    ``parts_of``: artist key -> the names it is made of (a renamed artist shares none).
+    ``spellings``: SPELLING_COLUMNS; ``artist_key_of``: artist as shown -> artist key (a collaboration's
+    key is its resolved names joined by "&": normalise.Aliases.artist_key).
     """
     from rapidfuzz import fuzz, process
 
@@ -209,7 +208,7 @@ def evidence_links(spellings: pd.DataFrame, artist_key_of: Mapping[str, str],
         if len(artists) != 2 or album_artists[mark] != artists or mark in soundtracks:
             continue  # a soundtrack has many singers of one title (`Let It Go`: Idina Menzel, Demi Lovato)
         a, b = sorted(artists)
-        if parts_of.get(a, frozenset((a,))) & parts_of.get(b, frozenset((b,))):
+        if set(a.split("&")) & set(b.split("&")):
             continue  # a duet and a solo, or two line-ups sharing a member: other releases
         links.append(Link(f"{a}|{tkey}", f"{b}|{tkey}", "renamed_artist", mark))
     return links
@@ -239,7 +238,7 @@ def identify(spellings: pd.DataFrame) -> Identity:
     song key or a rule changed it (alias, collaboration, song_id, work_title, near_title,
     renamed_artist), ``evidence`` what backs it; both null for a spelling that is the song's own key.
     """
-    from spark_jobs.normalise import artist_parts, fold, learn_aliases
+    from spark_jobs.normalise import fold, learn_aliases
 
     if spellings.empty:
         return Identity(pd.DataFrame(columns=MAPPING_COLUMNS, dtype=object), pd.DataFrame(columns=ALIAS_COLUMNS), ())
@@ -250,15 +249,12 @@ def identify(spellings: pd.DataFrame) -> Identity:
         if album_id:
             albums[fold(artist)].add(album_id)
     aliases = learn_aliases(((a, t, int(n)) for (a, t), n in by_artist_title.items()), albums)
-    artist_key_of, rule_of, parts_of = {}, {}, {}
+    artist_key_of, rule_of = {}, {}
     for artist in sorted(set(spellings["artist_name"])):
         key = artist_key_of[artist] = aliases.artist_key(artist)
-        names = artist_parts(artist)
-        parts_of[key] = frozenset(aliases.by_name.get(fold(n), fold(n)) for n in names) if len(names) > 1 \
-            and fold(artist) not in aliases.by_name else frozenset((key,))
         if key != fold(artist):
             rule_of[artist] = ("alias", artist) if fold(artist) in aliases.by_name else ("collaboration", artist)
-    links = evidence_links(spellings, artist_key_of, parts_of)
+    links = evidence_links(spellings, artist_key_of)
     pairs = by_artist_title.reset_index()
     pairs["artist_key"] = [artist_key_of[a] for a in pairs["artist_name"]]
     pairs["norm_key"] = pairs["artist_key"] + "|" + pairs["title_key"]
