@@ -216,6 +216,7 @@ class Settings:
     reference_dir: Path | None  # None: the data shipped in the repository (demo_site/data, cover templates)
     # Crawl
     genie_base_url: str  # empty: the embedded demo site
+    melon_dir: Path | None  # the Kakao Arena Melon dataset folder the refresh imports (None: no import)
     user_agent: str
     crawl_concurrency: int
     crawl_obey_robots: bool
@@ -291,6 +292,11 @@ class Settings:
         return self.raw_dir / "crawl"
 
     @property
+    def import_dir(self) -> Path:
+        """Where an import stages a run's rows before it commits them (importers)."""
+        return self.raw_dir / "import"
+
+    @property
     def covers_dir(self) -> Path:
         return self.raw_dir / "covers"
 
@@ -322,6 +328,21 @@ class Settings:
     @property
     def airflow_home(self) -> Path:
         return self.home / "airflow"
+
+    @property
+    def logs_dir(self) -> Path:
+        """scenetune's own log files (a refresh's run log stays under airflow/runs, beside Airflow's)."""
+        return self.home / "logs"
+
+    @property
+    def spark_logs_dir(self) -> Path:
+        """The Spark driver's log, one file per JVM the session factory starts: log4j, the JVM, Python workers."""
+        return self.logs_dir / "spark"
+
+    @property
+    def spark_scratch_dir(self) -> Path:
+        """The driver's ``spark.local.dir`` and ``java.io.tmpdir``: block manager, shuffle and temp files."""
+        return self.home / "spark" / "tmp"
 
     @property
     def cache_dir(self) -> Path:
@@ -356,6 +377,7 @@ def load() -> Settings:
         home=home.resolve() if home.exists() else home.absolute(),
         reference_dir=_reference_dir(),
         genie_base_url=_site_url("GENIE_BASE_URL"),
+        melon_dir=Path(_env("SCENETUNE_MELON_DIR", "")).expanduser().absolute() if _env("SCENETUNE_MELON_DIR", "") else None,
         user_agent=_env(
             "SCENETUNE_USER_AGENT",
             "scenetune/0.1 (+https://github.com/scenetune/scenetune; catalogue refresh bot)",

@@ -14,6 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from crawlers.normalize import SOURCE
 from crawlers.output import read_rows, table_file
 from schemas import bronze
 from schemas.table import Table
@@ -56,14 +57,22 @@ def read_table(run_dir: Path | str, table: Table, run_key: str) -> pa.Table:
         raise LoadError(f"{path}: rows do not fit {table.qualified_name}: {err}") from None
 
 
-def load_run(run_dir: Path | str, run_key: str) -> dict[str, int]:
-    """Replace the run's partition in every bronze table; returns ``{"bronze.<table>": Delta version}``."""
+def load_run(run_dir: Path | str, run_key: str, site: str | None = None) -> dict[str, int]:
+    """Replace the run's partition in every bronze table; returns ``{"bronze.<table>": Delta version}``.
+    ``site`` goes into the run's crawl_runs row (what the next crawls of that site learn from)."""
     run_dir = Path(run_dir)
     if not table_file(run_dir, bronze.CRAWL_RUNS.name).exists():
         raise LoadError(f"{run_dir}: no crawl_runs.jsonl - the crawl did not finish its accounting")
-    tables = {t.name: read_table(run_dir, t, run_key) for t in bronze.TABLES}  # read all before writing any
+    tables = {t.name: read_table(run_dir, t, run_key) for t in bronze.CRAWL_TABLES}  # read all before writing any
+    runs = tables[bronze.CRAWL_RUNS.name]
+    if site is not None:
+        column = runs.schema.get_field_index("site")
+        runs = runs.set_column(column, runs.schema.field(column), pa.array([site] * runs.num_rows, pa.string()))
+        tables[bronze.CRAWL_RUNS.name] = runs
     versions = {}
-    for table in bronze.TABLES:
-        versions[table.qualified_name] = delta.replace_partition(table, tables[table.name], {"run_key": run_key})
+    for table in bronze.CRAWL_TABLES:
+        # In the tables an import writes too, the crawl replaces only its own source's rows of the run.
+        partition = {"run_key": run_key, **({"source": SOURCE} if table in bronze.SHARED_TABLES else {})}
+        versions[table.qualified_name] = delta.replace_partition(table, tables[table.name], partition)
     logger.info("loaded crawl run %s into bronze: %s", run_key, {n: t.num_rows for n, t in tables.items()})
     return versions

@@ -17,6 +17,8 @@ from urllib.parse import urljoin
 from crawlers import genie_selectors as sel
 from schemas.taxonomy import split_genres
 
+SOURCE = "genie"  # bronze.SOURCE of every row the crawl writes
+
 _SPACES = re.compile(r"\s+")
 
 
@@ -89,6 +91,7 @@ def normalize_page(playlist: dict[str, Any], songs: list[dict[str, Any]], run_ke
     """Type one parsed detail page in place (bronze.playlists / bronze.playlist_songs columns)."""
     base = playlist["source_url"]
     playlist["run_key"] = run_key
+    playlist["source"] = SOURCE
     for column in ("title", "subtitle", "maker_name", "maker_id"):
         playlist[column] = clean_text(playlist.get(column))
     for column in ("song_count", "view_count", "like_count"):
@@ -97,6 +100,7 @@ def normalize_page(playlist: dict[str, Any], songs: list[dict[str, Any]], run_ke
     playlist["cover_url"] = absolute_url(playlist.get("cover_url"), base)
     for song in songs:
         song["run_key"] = run_key
+        song["source"] = SOURCE
         song["plm_seq"] = playlist["plm_seq"]
         song["position"] = shown_number(song.get("position"))
         for column in ("song_id", "song_title", "artist_id", "artist_name", "album_id", "album_title"):
@@ -110,6 +114,7 @@ def normalize_page(playlist: dict[str, Any], songs: list[dict[str, Any]], run_ke
 def normalize_song_info(song: dict[str, Any], run_key: str) -> None:
     """Type one parsed song page in place (bronze.songs_info): clean text, genres as a set."""
     song["run_key"] = run_key
+    song["source"] = SOURCE
     for column in ("song_id", "title", "artist_name", "artist_id", "album_title", "album_id", "genre_text"):
         song[column] = clean_text(song.get(column))
     song["genres"] = split_genres(song["genre_text"])

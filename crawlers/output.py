@@ -26,7 +26,7 @@ from schemas import bronze
 
 logger = logging.getLogger(__name__)
 
-TABLES = {t.name: t for t in bronze.TABLES}
+TABLES = {t.name: t for t in bronze.CRAWL_TABLES}
 QUARANTINE_DIR = "quarantine"
 LOG_FILE = "crawl.log"
 JOBDIR_RESUME_MARKER = "spider.state"  # written by Scrapy's SpiderState when a job stops

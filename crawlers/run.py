@@ -222,6 +222,7 @@ def crawl(
     jobdir: Path | str | None = None,
     extra_settings: Mapping[str, Any] | None = None,
     timeout_s: float | None = None,
+    site: str | None = None,
 ) -> BronzeCrawl:
     """The one way scenetune crawls: Genie → the run's raw folder → the run's bronze partitions.
 
@@ -230,13 +231,15 @@ def crawl(
     what is fetched, including the retry frontier (crawlers.frontier).
     The CLI and the DAG both call this. A crawl that did not finish raises
     :class:`CrawlIncomplete` after its outcomes are loaded, so nothing it
-    learned is lost.
+    learned is lost. ``site`` names the site for the state (default: ``base_url``): only earlier crawls
+    of the same site count.
     """
     from crawlers.bronze import load_run
-    from crawlers.state import build_state, has_history, write_state
+    from crawlers.state import build_state, has_history, site_of, write_state
 
+    site = site or site_of(base_url)
     # Built for a full crawl too: it numbers the attempts of ids earlier runs left unresolved.
-    state = build_state(exclude_run_key=partition.run_key)
+    state = build_state(exclude_run_key=partition.run_key, site=site)
     state_path = None
     if has_history(state):
         state_path = write_state(state, scenetune_settings.load().crawl_state_dir / f"{partition.run_key}.json")
@@ -246,7 +249,7 @@ def crawl(
     finally:
         if state_path is not None:  # derived from bronze, rebuilt by every run (a resumed one too)
             state_path.unlink(missing_ok=True)
-    versions = load_run(result.run_dir, partition.run_key)
+    versions = load_run(result.run_dir, partition.run_key, site=site)
     loaded = BronzeCrawl(partition.run_key, base_url, result.stats["mode"], result.stats, versions, result.log_path)
     if result.status != "finished":
         message = incomplete_message(result.stats, base_url, partition.run_key, jobdir)

@@ -1,7 +1,8 @@
 """What earlier crawls learned, so that a refresh fetches only what it must.
 
-The state is derived from the bronze tables of every earlier run (never the
-run being (re)done, so a retried run behaves like its first try):
+The state is derived from the bronze tables of the earlier crawl runs of the
+same site (``crawl_runs.site``; never the run being (re)done, so a retried
+run behaves like its first try, and never the rows of an import):
 
 - ``playlists``: per plm_seq the latest parsed row's song count, tags and
   content hash (bronze.playlists), for the refresh's "unchanged" decision;
@@ -28,12 +29,14 @@ It is handed to the spider as a JSON file (``-a state=PATH``):
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from core import files
 from core import settings as scenetune_settings
 from crawlers import frontier
+from crawlers.normalize import SOURCE
 from schemas import bronze
 
 STATE_COLUMNS = ("plm_seq", "song_count", "tags", "content_hash", "fetched_at", "run_key")
@@ -47,37 +50,73 @@ def empty_songs() -> dict[str, Any]:
     return {"resolved": [], "attempts": {}, "pending": {}}
 
 
-def song_history(exclude_run_key: str | None = None) -> dict[str, Any]:
-    """What earlier runs learned about song pages, and the song ids still waiting for one."""
+@dataclass(frozen=True)
+class Runs:
+    """The earlier runs a state is learned from: ``keys`` (None: every run) but never ``excluded``."""
+
+    keys: frozenset[str] | None
+    excluded: str | None = None
+
+
+def site_runs(site: str | None = None, exclude_run_key: str | None = None) -> Runs:
+    """The earlier crawl runs of ``site`` (:func:`site_of`; every run when None): a site's state is
+    learned from its own crawls only, never from another site's rows."""
+    from warehouse import delta
+
+    if site is None:
+        return Runs(None, exclude_run_key)
+    rows = delta.read_or_empty(bronze.CRAWL_RUNS, columns=("run_key", "base_url", "site")).to_pylist()
+    return Runs(frozenset(r["run_key"] for r in rows if (r["site"] or site_of(r["base_url"])) == site),
+                exclude_run_key)
+
+
+def site_of(base_url: str) -> str:
+    """A site as crawl state keys it: its base URL, lower case, without a trailing slash."""
+    return base_url.strip().rstrip("/").lower()
+
+
+def _crawled_rows(table, columns: tuple[str, ...], runs: Runs) -> list[dict[str, Any]]:
+    """Rows of ``runs`` in a bronze table, of the crawl's own source where the table is shared (never an
+    import's rows)."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     from warehouse import delta
 
-    def earlier(table, columns):
-        data = delta.read_or_empty(table, columns=columns)
-        if exclude_run_key is not None and data.num_rows:
-            data = data.filter(pc.not_equal(data["run_key"], exclude_run_key))
-        return data
+    shared = table in bronze.SHARED_TABLES
+    data = delta.read_or_empty(table, columns=(*columns, "source") if shared else columns)
+    if not data.num_rows:
+        return []
+    keep = pc.not_equal(data["run_key"], runs.excluded or "")
+    if runs.keys is not None:
+        keep = pc.and_(keep, pc.is_in(data["run_key"], value_set=pa.array(sorted(runs.keys), pa.string())))
+    if shared:  # filtered in Arrow: an imported source can hold millions of rows
+        keep = pc.and_(keep, pc.equal(data["source"], SOURCE))
+    return data.filter(keep).select(list(columns)).to_pylist()
 
-    resolved = set(earlier(bronze.SONGS_INFO, ("run_key", "song_id"))["song_id"].to_pylist())
+
+def song_history(runs: Runs) -> dict[str, Any]:
+    """What the crawl runs ``runs`` learned about song pages, and the song ids still waiting for one."""
+    from collections import Counter
+
+    def earlier(table, columns):
+        return _crawled_rows(table, columns, runs)
+
+    resolved = {r["song_id"] for r in earlier(bronze.SONGS_INFO, ("run_key", "song_id"))}
     attempts: dict[str, set[str]] = {}
     for table in (bronze.CRAWL_FAILURES, bronze.CRAWL_QUARANTINE):
         columns = ("run_key", "song_id", "kind", "outcome") if table is bronze.CRAWL_FAILURES else (
             "run_key", "song_id", "kind")
-        for row in earlier(table, columns).to_pylist():
+        for row in earlier(table, columns):
             if row["kind"] != "song" or row["song_id"] is None:
                 continue
             if row.get("outcome") == "not_found":
                 resolved.add(row["song_id"])
             elif row.get("outcome") != "not_fetched":  # a page not fetched is no try
                 attempts.setdefault(row["song_id"], set()).add(row["run_key"])
-    listed = earlier(bronze.PLAYLIST_SONGS, ("run_key", "song_id"))["song_id"].drop_null()
-    counts = pc.value_counts(listed) if len(listed) else []
-    pending = {}
-    for entry in counts:
-        song_id = entry["values"].as_py()
-        if song_id not in resolved:
-            pending[song_id] = entry["counts"].as_py()
+    listed = Counter(r["song_id"] for r in earlier(bronze.PLAYLIST_SONGS, ("run_key", "song_id"))
+                     if r["song_id"] is not None)
+    pending = {song_id: n for song_id, n in listed.items() if song_id not in resolved}
     return {"resolved": sorted(resolved),
             "attempts": {k: len(v) for k, v in sorted(attempts.items()) if k not in resolved},
             "pending": dict(sorted(pending.items()))}
@@ -88,13 +127,10 @@ def has_history(state: dict[str, Any]) -> bool:
     return state.get("max_plm_seq") is not None
 
 
-def history_outcomes(exclude_run_key: str | None = None) -> tuple[list[frontier.Outcome], list[str]]:
-    """Every detail-page outcome of earlier runs, and the keys of those runs."""
-    from warehouse import delta  # deltalake is needed here only, not in the crawl process
-
+def history_outcomes(runs: Runs) -> tuple[list[frontier.Outcome], list[str]]:
+    """Every detail-page outcome of the crawl runs ``runs``, and their keys."""
     def rows(table, columns):
-        return [r for r in delta.read_or_empty(table, columns=columns).to_pylist()
-                if r["run_key"] != exclude_run_key and r.get("plm_seq") is not None]
+        return [r for r in _crawled_rows(table, columns, runs) if r.get("plm_seq") is not None]
 
     outcomes = [frontier.Outcome(r["run_key"], r["plm_seq"], "parsed")
                 for r in rows(bronze.PLAYLISTS, ("run_key", "plm_seq"))]
@@ -103,27 +139,25 @@ def history_outcomes(exclude_run_key: str | None = None) -> tuple[list[frontier.
     outcomes += [frontier.Outcome(r["run_key"], r["plm_seq"], r["outcome"])
                  for r in rows(bronze.CRAWL_FAILURES, ("run_key", "plm_seq", "kind", "outcome"))
                  if r["kind"] == "detail"]
-    runs = [r["run_key"] for r in delta.read_or_empty(bronze.CRAWL_RUNS, columns=("run_key",)).to_pylist()
-            if r["run_key"] != exclude_run_key]
-    return outcomes, runs
+    return outcomes, sorted(r["run_key"] for r in _crawled_rows(bronze.CRAWL_RUNS, ("run_key",), runs))
 
 
-def build_state(exclude_run_key: str | None = None, max_attempts: int | None = None) -> dict[str, Any]:
+def build_state(exclude_run_key: str | None = None, max_attempts: int | None = None,
+                site: str | None = None) -> dict[str, Any]:
     """State from the bronze Delta tables; no tables give the empty state.
 
     ``exclude_run_key`` leaves out the rows of the run being (re)done, so that a
     retried crawl does not take what it wrote itself for "already known".
-    ``max_attempts`` defaults to SCENETUNE_CRAWL_MAX_ATTEMPTS.
+    ``max_attempts`` defaults to SCENETUNE_CRAWL_MAX_ATTEMPTS. ``site``: the site
+    to be crawled (:func:`site_of`); only its own earlier crawls count (None: every crawl).
     """
-    from warehouse import delta
-
     if max_attempts is None:
         max_attempts = scenetune_settings.load().crawl_max_attempts
     state = empty_state()
     state["source"] = str(bronze.PLAYLISTS.path.parent)
     state["max_attempts"] = max_attempts
-    rows = [r for r in delta.read_or_empty(bronze.PLAYLISTS, columns=STATE_COLUMNS).to_pylist()
-            if r["run_key"] != exclude_run_key]
+    runs = site_runs(site, exclude_run_key)
+    rows = _crawled_rows(bronze.PLAYLISTS, STATE_COLUMNS, runs)
     # The latest fetch of a playlist wins; run key breaks ties so the result never depends on order.
     rows.sort(key=lambda r: (r["fetched_at"], r["run_key"]))
     playlists: dict[str, dict[str, Any]] = {}
@@ -134,11 +168,11 @@ def build_state(exclude_run_key: str | None = None, max_attempts: int | None = N
             "content_hash": row["content_hash"],
         }
     state["playlists"] = dict(sorted(playlists.items(), key=lambda kv: int(kv[0])))
-    outcomes, runs = history_outcomes(exclude_run_key)
-    found = frontier.build(outcomes, runs, max_attempts)
+    outcomes, run_keys = history_outcomes(runs)
+    found = frontier.build(outcomes, run_keys, max_attempts)
     state["frontier"] = {str(seq): entry.to_json() for seq, entry in found.entries.items()}
     state["max_plm_seq"] = found.high_water
-    state["songs"] = song_history(exclude_run_key)
+    state["songs"] = song_history(runs)
     return state
 
 

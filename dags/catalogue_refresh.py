@@ -10,29 +10,32 @@ Refreshes the song catalogue from Genie playlists, once a week (`SCENETUNE_REFRE
 2. **crawl** – Scrapy crawls new, changed and previously failed playlists (the
    embedded demo site unless `GENIE_BASE_URL` is set) into the run's bronze
    partitions; returns the bronze Delta versions it committed.
-3. **clean_covers** – Spark judges every playlist's cover (text, ad, Genie
+3. **import_melon** – when `SCENETUNE_MELON_DIR` names a Kakao Arena Melon
+   dataset folder, imports what changed in it into the same bronze tables
+   (`source = 'melon'`, books in `bronze.import_runs`); otherwise does nothing.
+4. **clean_covers** – Spark judges every Genie playlist's cover (Melon's have none) (text, ad, Genie
    template, duplicate or a scene: keep / crop / drop / unreadable, with its
    reason and evidence) and keeps the cleaned images; covers judged before with
    the same rules are not analysed again.
-4. **build_catalogue** – Spark reads exactly those bronze versions and cover
+5. **build_catalogue** – Spark reads exactly those bronze versions and cover
    verdicts and builds silver playlists and song rows, gold songs
    (deduplicated, with genres and tags by category), tags, artist aliases, song
    lineage, tag co-occurrence and merges, song sentences and their embeddings;
    returns the Delta version of each table it committed (or reused: when its
    inputs and code are those of an earlier build; `force_build` rebuilds).
-5. **train_tag_head** and **quality_gate**, side by side (neither reads the
+6. **train_tag_head** and **quality_gate**, side by side (neither reads the
    other's output; under a parallel executor they run at the same time):
    - train_tag_head trains the image model's tag head on the cleaned covers and
      the merged labels of their playlists (`ops.tag_models`, keyed by this
      run's `run_key`); reports its held-out mAP.
    - quality_gate audits exactly the built versions against `schemas/` and
      records the verdicts; a failing gate fails the run here.
-6. **publish** – waits for both, then copies exactly the audited versions into
+7. **publish** – waits for both, then copies exactly the audited versions into
    the DuckDB file, swapped in atomically. Nothing unaudited is ever published,
    and the catalogue version goes live together with the head trained on it:
    scoring uses the head of the live version's run (`scoring.models`), so a
    rejected refresh's head is never used, and a rollback restores its head too.
-7. **record_run** – after every other task, whatever its outcome: writes the
+8. **record_run** – after every other task, whatever its outcome: writes the
    run's summary (state, time per stage, row counts, quality result, crawl
    books, catalogue version, and a failure's one paragraph) to
    `ops.pipeline_runs` (`scenetune runs`). A teardown: it leaves the run's
@@ -83,11 +86,20 @@ def catalogue_refresh():
         from core.runs import RunPartition
         from crawlers.run import crawl
         from scenetune.fail_fast import fail_fast
-        from scenetune.site import genie_site
+        from scenetune.site import genie_site, site_key
 
         with fail_fast(), genie_site() as base_url:
-            crawled = crawl(RunPartition.from_xcom(run), base_url)
+            crawled = crawl(RunPartition.from_xcom(run), base_url, site=site_key(base_url))
         return {"bronze_versions": crawled.bronze_versions, "stats": crawled.stats}
+
+    @task(outlets=[BRONZE_CRAWL])
+    def import_melon(run: dict, crawled: dict) -> dict:
+        from core.runs import RunPartition
+        from importers.melon import import_configured
+        from scenetune.fail_fast import fail_fast
+
+        with fail_fast():  # after the crawl: one writer of the shared bronze tables at a time
+            return import_configured(RunPartition.from_xcom(run))
 
     @task
     def clean_covers(run: dict, crawled: dict, **context) -> dict:
@@ -98,12 +110,12 @@ def catalogue_refresh():
             return clean_covers(run["run_key"], crawled["bronze_versions"], force=context["params"]["force_build"])
 
     @task
-    def build_catalogue(run: dict, crawled: dict, cleaned: dict, **context) -> dict:
+    def build_catalogue(run: dict, crawled: dict, imported: dict, cleaned: dict, **context) -> dict:
         from scenetune.fail_fast import fail_fast
         from spark_jobs.build_catalogue import build
 
         with fail_fast():
-            return build(run["run_key"], {**crawled["bronze_versions"], **cleaned},
+            return build(run["run_key"], {**crawled["bronze_versions"], **imported["bronze_versions"], **cleaned},
                          force=context["params"]["force_build"])
 
     @task
@@ -121,12 +133,13 @@ def catalogue_refresh():
         return {k: trained[k] for k in ("model_version", "train_images", "heldout_images", "heldout_map", "prior_map")}
 
     @task(outlets=[CATALOGUE_AUDITED])
-    def quality_gate(run: dict, crawled: dict, cleaned: dict, built: dict) -> dict:
+    def quality_gate(run: dict, crawled: dict, imported: dict, cleaned: dict, built: dict) -> dict:
         from quality.checks import gate
         from scenetune.fail_fast import fail_fast
         from warehouse.publish import bronze_published
 
-        versions = {**built, **cleaned, **bronze_published(crawled["bronze_versions"])}
+        versions = {**built, **cleaned,
+                    **bronze_published({**crawled["bronze_versions"], **imported["bronze_versions"]})}
         with fail_fast():
             gate(run["run_key"], versions)
         return versions
@@ -151,12 +164,13 @@ def catalogue_refresh():
 
     run = preflight()
     crawled = crawl(run)
+    imported = import_melon(run, crawled)
     cleaned = clean_covers(run, crawled)
-    built = build_catalogue(run, crawled, cleaned)
+    built = build_catalogue(run, crawled, imported, cleaned)
     trained = train_tag_head(run, crawled, cleaned, built)  # these two in parallel:
-    audited = quality_gate(run, crawled, cleaned, built)  # neither reads the other
+    audited = quality_gate(run, crawled, imported, cleaned, built)  # neither reads the other
     published = publish(run, audited, trained)  # goes live with the head trained on it
-    [run, crawled, cleaned, built, trained, audited, published] >> record_run()
+    [run, crawled, imported, cleaned, built, trained, audited, published] >> record_run()
 
 
 catalogue_refresh()

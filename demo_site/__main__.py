@@ -1,8 +1,9 @@
-"""Command line: ``python -m demo_site serve|ground-truth|derive-data``.
+"""Command line: ``python -m demo_site serve|ground-truth|melon|derive-data``.
 
     python -m demo_site serve --scale demo --seed 7 --port 8800 [--revision N] [--faults default|none] [--latency-ms X]
         [--gone-below N] [--missing-status 200|404|410]
     python -m demo_site ground-truth --scale tiny --seed 7 --out FILE.json [--revision N] [--faults default|none]
+    python -m demo_site melon --scale tiny|demo|full [--seed 7] [--faults none|default] OUT   # Kakao Arena's dataset
     python -m demo_site derive-data --source ../shared/reference   # rewrite demo_site/data from the source reference
 """
 
@@ -45,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-cache-dir", action="store_true", help="keep covers in memory only")
     gt = sub.choices["ground-truth"]
     gt.add_argument("--out", type=Path, required=True)
+    melon = sub.add_parser("melon", help="write the Melon Playlist Continuation dataset (Kakao Arena's files) "
+                                         "made from the demo catalogue, with ground_truth.json beside it")
+    melon.add_argument("--scale", choices=("tiny", "demo", "full"), default="tiny")
+    melon.add_argument("--seed", type=int, default=7)
+    melon.add_argument("--faults", choices=("none", "default"), default="none",
+                       help="default: plant a few of each bad-input class (listed in ground_truth.json)")
+    melon.add_argument("out", type=Path, help="folder to write train/val/test.json, song_meta.json, genre_gn_all.json")
     derive = sub.add_parser("derive-data", help="rewrite the shipped data files from a source reference folder")
     derive.add_argument("--source", type=Path, required=True)
     return p
@@ -57,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
 
         for path in derive_shipped_data(args.source):
             print(f"wrote {path} ({path.stat().st_size:,} bytes)")
+        return 0
+    if args.command == "melon":
+        from demo_site.melon import write_dataset
+
+        for w in write_dataset(args.out, seed=args.seed, scale=args.scale, faults=args.faults):
+            print(f"wrote {w.path} ({w.records:,} records, {w.size:,} bytes)", flush=True)
         return 0
     plan = _plan(args.faults, args.seed, args.gone_below, args.missing_status)
     if args.command == "ground-truth":

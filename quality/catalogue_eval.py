@@ -40,6 +40,45 @@ class GroundTruthError(ScenetuneError, ValueError):
     """The ground truth cannot be read or has not the expected shape (one line)."""
 
 
+GENIE = "genie"
+
+
+@dataclass(frozen=True)
+class MelonTruth:
+    """The Melon generator's ground truth (``python -m demo_site melon ... OUT``: OUT/ground_truth.json):
+    each Melon song id's true song, in the keys of the Genie demo site's truth; ``shared`` the class of
+    the songs it shares with Genie under its own spelling, and of its cross-source hard negatives
+    (``melon_<class>`` in ``per_class``); ``negatives`` a hard negative's true song -> its twin's."""
+
+    songs: Mapping[str, str]
+    shared: Mapping[str, str] = field(default_factory=dict)
+    negatives: Mapping[str, str] = field(default_factory=dict)
+    negative_classes: tuple[str, ...] = ()
+
+    def classes_of(self, song_id: str) -> tuple[str, ...]:
+        found = self.shared.get(song_id)
+        return (f"melon_{found}",) if found else ()
+
+    def all_classes(self) -> set[str]:
+        return {f"melon_{c}" for c in self.shared.values()}
+
+    @classmethod
+    def of(cls, document: Mapping[str, Any]) -> MelonTruth:
+        songs = document.get("songs")
+        if not isinstance(songs, Mapping):
+            raise GroundTruthError("Melon ground truth has no 'songs' map (expected the ground_truth.json that "
+                                   "`python -m demo_site melon` writes beside the dataset)")
+        songs = {str(k): str(v) for k, v in songs.items()}
+        classes = {str(k): str(v) for k, v in (document.get("shared_with_genie") or {}).items()}
+        negatives = {}
+        for song_id, negative in (document.get("negatives") or {}).items():
+            classes[str(song_id)] = negative["class"]  # neg_cover, neg_live ...: a Melon song that looks shared
+            if str(song_id) in songs and str(negative["of"]) in songs:
+                negatives[songs[str(song_id)]] = songs[str(negative["of"])]
+        negative_classes = tuple(sorted({f"melon_{c}" for c in classes.values() if c.startswith("neg_")}))
+        return cls(songs, classes, negatives, negative_classes)
+
+
 @dataclass(frozen=True)
 class PairScores:
     precision: float
@@ -162,11 +201,15 @@ def load_ground_truth(path: Path | str) -> dict[str, Any]:
 
 def score_catalogue(rows: Iterable[Mapping[str, Any]], truth: Mapping[tuple[int, int], str],
                     classes: Mapping[tuple[int, int], Sequence[str]] | None = None,
-                    negatives: Mapping[str, str] | None = None) -> CatalogueScores:
-    """Score catalogue rows (``plm_seq, position, song_key, artist_name, song_title``) against the truth.
+                    negatives: Mapping[str, str] | None = None,
+                    melon: MelonTruth | None = None) -> CatalogueScores:
+    """Score catalogue rows (``plm_seq, position, song_key, artist_name, song_title``, and ``source``,
+    ``song_id`` when there are two sources) against the truth.
 
-    ``classes`` gives the variant classes of the ground truth's rows (``classes_by_row``) and turns on
-    ``per_class``; ``negatives`` maps hard negatives' true keys to their twins' (``negatives_of``).
+    ``truth``, ``classes`` and ``negatives`` are the Genie demo site's, keyed by row: ``classes`` (the
+    variant classes of its rows, ``classes_by_row``) turns on ``per_class``; ``negatives`` maps hard
+    negatives' true keys to their twins' (``negatives_of``). ``melon`` (the Melon generator's truth, by
+    Melon song id) scores the Melon rows too; without it they are unmatched.
     """
     row_labels = []
     spelling_votes: dict[tuple[str, str], Counter] = {}
@@ -175,8 +218,13 @@ def score_catalogue(rows: Iterable[Mapping[str, Any]], truth: Mapping[tuple[int,
     classes = classes or {}
     unmatched = 0
     for row in rows:
+        source = row.get("source") or GENIE
         at = (int(row["plm_seq"]), int(row["position"]))
-        true_key = truth.get(at)
+        if source == GENIE:
+            true_key, row_classes = truth.get(at), classes.get(at)
+        else:
+            true_key = melon.songs.get(str(row["song_id"])) if melon and row.get("song_id") is not None else None
+            row_classes = melon.classes_of(str(row["song_id"])) if true_key is not None else ()
         if true_key is None:
             unmatched += 1
             continue
@@ -184,13 +232,14 @@ def score_catalogue(rows: Iterable[Mapping[str, Any]], truth: Mapping[tuple[int,
         spelling = (row["artist_name"], row["song_title"])
         spelling_votes.setdefault(spelling, Counter())[true_key] += 1
         spelling_key[spelling] = row["song_key"]  # a spelling always gets one key: keys are functions of it
-        if classes.get(at):
-            spelling_classes.setdefault(spelling, set()).update(classes[at])
+        if row_classes:
+            spelling_classes.setdefault(spelling, set()).update(row_classes)
     spellings = [(spelling_key[s], votes.most_common(1)[0][0]) for s, votes in spelling_votes.items()]
     labelled = [(pred, true, spelling_classes.get(s, ())) for s, (pred, true) in zip(spelling_votes, spellings)]
-    all_classes = {c for cs in classes.values() for c in cs}
-    negatives = negatives or {}
+    all_classes = {c for cs in classes.values() for c in cs} | (melon.all_classes() if melon else set())
+    negatives = {**(negatives or {}), **(melon.negatives if melon else {})}
     negative_classes = {c for at, cs in classes.items() if truth.get(at) in negatives for c in cs}
+    negative_classes |= set(melon.negative_classes) if melon else set()
     per_class = class_scores(labelled, all_classes, negatives, negative_classes)
     return CatalogueScores(pair_scores(row_labels), pair_scores(spellings), len(row_labels), unmatched, per_class)
 
@@ -252,6 +301,37 @@ def class_scores(spellings: Sequence[tuple[Hashable, Hashable, Iterable[str]]], 
     return out
 
 
+def cross_source_scores(rows: Iterable[Mapping[str, Any]], truth: Mapping[tuple[int, int], str],
+                        melon: MelonTruth) -> PairScores:
+    """Pair precision and recall over the pairs of one Genie and one Melon spelling (a spelling: its source,
+    artist and title as shown, with the song most of its rows truly are): is a song both sources list one
+    song in the catalogue, and are two songs kept two across sources?"""
+    votes: dict[tuple[str, str, str], Counter] = {}
+    predicted: dict[tuple[str, str, str], str] = {}
+    for row in rows:
+        source = row.get("source") or GENIE
+        true_key = (truth.get((int(row["plm_seq"]), int(row["position"]))) if source == GENIE
+                    else melon.songs.get(str(row.get("song_id"))))
+        if true_key is not None:
+            spelling = (source, row["artist_name"], row["song_title"])
+            votes.setdefault(spelling, Counter())[true_key] += 1
+            predicted[spelling] = row["song_key"]
+    cells: dict[tuple, Counter] = {}
+    by_pred: dict[Hashable, Counter] = {}
+    by_true: dict[Hashable, Counter] = {}
+    for spelling, counter in votes.items():
+        true_key, source, pred = counter.most_common(1)[0][0], spelling[0], predicted[spelling]
+        for groups, key in ((cells, (pred, true_key)), (by_pred, pred), (by_true, true_key)):
+            groups.setdefault(key, Counter())[source] += 1
+
+    def cross(groups: dict) -> int:
+        return sum(c[GENIE] * sum(n for s, n in c.items() if s != GENIE) for c in groups.values())
+
+    both, pred_pairs, true_pairs = cross(cells), cross(by_pred), cross(by_true)
+    return PairScores(both / pred_pairs if pred_pairs else 1.0, both / true_pairs if true_pairs else 1.0,
+                      len(votes), len(by_pred), len(by_true))
+
+
 def published_rows() -> list[dict[str, Any]]:
     """The published catalogue's song rows (DuckDB ``song_lineage``), read-only."""
     import duckdb
@@ -263,7 +343,8 @@ def published_rows() -> list[dict[str, Any]]:
         raise ScenetuneError(f"no published catalogue at {path}: run `scenetune refresh` first")
     con = duckdb.connect(str(path), read_only=True)
     try:
-        cursor = con.execute("SELECT plm_seq, position, song_key, artist_name, song_title FROM song_lineage")
+        cursor = con.execute("SELECT source, plm_seq, position, song_id, song_key, artist_name, song_title "
+                             "FROM song_lineage")
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor.fetchall()]
     except duckdb.CatalogException:
@@ -273,11 +354,22 @@ def published_rows() -> list[dict[str, Any]]:
         con.close()
 
 
-def evaluate_published(ground_truth: Mapping[str, Any]) -> dict[str, Any]:
-    """Scores of the published catalogue against a ground-truth document, with the song counts."""
+def evaluate_published(ground_truth: Mapping[str, Any], melon_truth: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Scores of the published catalogue against the Genie demo site's ground truth (and the Melon
+    generator's, when given: then also per source and across sources), with the song counts."""
     rows = published_rows()
-    scores = score_catalogue(rows, truth_by_row(ground_truth), classes_by_row(ground_truth),
-                             negatives_of(ground_truth)).as_dict()
+    melon = MelonTruth.of(melon_truth) if melon_truth is not None else None
+    genie = (truth_by_row(ground_truth), classes_by_row(ground_truth), negatives_of(ground_truth))
+    scores = score_catalogue(rows, *genie, melon=melon).as_dict()
     scores["songs"] = len({r["song_key"] for r in rows})
-    scores["true_songs"] = len({truth for truth in truth_by_row(ground_truth).values()})
+    true_songs = set(genie[0].values()) | (set(melon.songs.values()) if melon else set())
+    scores["true_songs"] = len(true_songs)
+    if melon is not None:
+        scores["by_source"] = {}
+        for source in sorted({r["source"] for r in rows}):
+            of_source = score_catalogue([r for r in rows if r["source"] == source], *genie, melon=melon)
+            scores["by_source"][source] = {k: v for k, v in of_source.as_dict().items() if k != "per_class"}
+        cross = cross_source_scores(rows, genie[0], melon)
+        scores["cross_source"] = {"pair_precision": round(cross.precision, 5), "pair_recall": round(cross.recall, 5),
+                                  **cross.as_dict()}
     return scores

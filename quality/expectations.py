@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from schemas import gold
+from schemas.bronze import SOURCES
 from schemas.table import Table
 
 # A computed column: the table's rows in, one scalar per row out.
@@ -131,6 +132,24 @@ def _books_balance(suite: Suite) -> None:
                      computed={name: compute})
 
 
+def _import_books_balance(suite: Suite) -> None:
+    """bronze.import_runs: every record read was loaded, unchanged or quarantined (playlists and songs)."""
+    import great_expectations as gx
+
+    def gap(kind: str) -> Computed:
+        def compute(data: pa.Table) -> pa.Array:
+            done = pc.add(pc.add(data.column(f"{kind}_loaded"), data.column(f"{kind}_unchanged")),
+                          data.column(f"{kind}_quarantined"))
+            return pc.subtract(data.column(f"{kind}_read"), done)
+        return compute
+
+    for kind in ("playlists", "songs"):
+        name = f"{kind}_books_gap"
+        suite.expect(gx.expectations.ExpectColumnValuesToBeInSet(column=name, value_set=[0]),
+                     f"{name}: the import's books do not balance (read != loaded + unchanged + quarantined)",
+                     computed={name: gap(kind)})
+
+
 def _songs_exist(suite: Suite) -> None:
     import great_expectations as gx
 
@@ -231,14 +250,22 @@ def _cover_verdicts(suite: Suite) -> None:
 def _playlist_ids(suite: Suite) -> None:
     import great_expectations as gx
 
-    suite.expect(gx.expectations.ExpectColumnValuesToBeBetween(column="plm_seq", min_value=1),
-                 "plm_seq: not a Genie playlist id", ("plm_seq",))
+    suite.expect(gx.expectations.ExpectColumnValuesToBeBetween(column="plm_seq", min_value=0),
+                 "plm_seq: not a playlist id (Genie's start at 1, Melon's at 0)", ("plm_seq",))
+
+
+def _sources(suite: Suite) -> None:
+    import great_expectations as gx
+
+    suite.expect(gx.expectations.ExpectColumnValuesToBeInSet(column="source", value_set=list(SOURCES)),
+                 f"source: not one of {', '.join(SOURCES)}", ("source",))
 
 
 RULES: dict[str, tuple[Callable[[Suite], None], ...]] = {
     "bronze.crawl_runs": (_books_balance,),
-    "silver.playlists": (_playlist_ids,),
-    "silver.playlist_songs": (_playlist_ids,),
+    "bronze.import_runs": (_import_books_balance, _sources),
+    "silver.playlists": (_playlist_ids, _sources),
+    "silver.playlist_songs": (_playlist_ids, _sources),
     "silver.cover_quality": (_playlist_ids, _cover_verdicts),
     "gold.songs": (_songs_exist, _no_tags_flag, _tags_in_taxonomy),
     "gold.sentence_embeddings": (_vectors,),

@@ -58,7 +58,27 @@ def _run_refresh(logical_date: str | None, force_build: bool = False):
 
     preflight.before_refresh()
     conf = {"force_build": True} if force_build else None
-    return airflow_env.dags_test("catalogue_refresh", _logical_date(logical_date), conf=conf)
+    logical_date = _logical_date(logical_date)
+    try:
+        return airflow_env.dags_test("catalogue_refresh", logical_date, conf=conf)
+    except ScenetuneError as err:
+        # A runner killed mid-stage (kill -9 of its process group, the out-of-memory killer) leaves a log cut
+        # off anywhere: its run is recorded `killed` with the stage it was in, which is what to say.
+        killed = _killed_refresh(logical_date)
+        if killed:
+            raise ScenetuneError(killed) from err
+        raise
+
+
+def _killed_refresh(logical_date: str) -> str | None:
+    from core.runs import RunPartition
+    from scenetune import run_summary
+
+    try:
+        run_key = RunPartition.at(datetime.fromisoformat(logical_date)).run_key
+        return run_summary.killed_by("catalogue_refresh", run_key, os.getpid())
+    except Exception:  # noqa: BLE001 - the run's own error is said instead
+        return None
 
 
 def _tag_head_summary() -> str:
@@ -141,16 +161,39 @@ def crawl(base_url: str | None, run_key: str | None, full: bool, max_playlists: 
     from core.runs import RunPartition
     from crawlers.run import crawl as crawl_to_bronze
     from scenetune import preflight
-    from scenetune.site import genie_site
+    from scenetune.site import genie_site, site_key
 
     preflight.require_writable_home(settings.load().home)
     if base_url:
         settings.check_site_url(base_url, "--base-url")
     partition = RunPartition.parse(run_key) if run_key else RunPartition.at(datetime.now(timezone.utc))
     with genie_site(base_url) as url:
-        crawled = crawl_to_bronze(partition, url, full=full, max_playlists=max_playlists, jobdir=jobdir)
+        crawled = crawl_to_bronze(partition, url, full=full, max_playlists=max_playlists, jobdir=jobdir,
+                                  site=site_key(url))
     _echo_json({"run_key": crawled.run_key, "base_url": crawled.base_url, "mode": crawled.mode,
                 "stats": crawled.stats, "bronze_versions": crawled.bronze_versions})
+
+
+@cli.group("import")
+def import_() -> None:
+    """Import a published dataset into bronze, as a run like a crawl (the next refresh builds from it)."""
+
+
+@import_.command("melon")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--run-key", default=None, help="Key of this run, YYYYMMDDTHHMMSSZ (default: now, UTC).")
+def import_melon(directory: Path, run_key: str | None) -> None:
+    """Import the Kakao Arena Melon Playlist Continuation dataset in DIRECTORY (train.json, val.json,
+    test.json, song_meta.json, genre_gn_all.json): only what changed since earlier imports."""
+    from core.runs import RunPartition
+    from importers.melon import import_melon as import_to_bronze
+    from scenetune import preflight
+
+    preflight.require_writable_home(settings.load().home)
+    partition = RunPartition.parse(run_key) if run_key else RunPartition.at(datetime.now(timezone.utc))
+    imported = import_to_bronze(directory, partition)
+    click.echo(imported.summary(), err=True)
+    _echo_json({"run_key": imported.run_key, "stats": imported.stats, "bronze_versions": imported.bronze_versions})
 
 
 @cli.command()
@@ -353,8 +396,18 @@ def maintenance(keep: int | None, dry_run: bool) -> None:
     click.echo(f"catalogue versions kept readable: {kept}; no longer kept: {dropped}")
     click.echo(f"{'would delete' if dry_run else 'deleted'} {files} Delta data file(s) in "
                f"{sum(1 for n in done.deleted_files.values() if n)} table(s)")
-    click.echo(f"{'would remove' if dry_run else 'removed'} {len(done.scratch_removed)} Spark scratch folder(s) "
-               f"older than {settings.load().spark_scratch_max_age_hours}h")
+    s = settings.load()
+    scratch = done.scratch_removed
+    click.echo(f"{'would remove' if dry_run else 'removed'} {len(scratch)} Spark scratch folder(s) and file(s) "
+               f"older than {s.spark_scratch_max_age_hours}h"
+               + (f" ({_mib(sum(x.bytes for x in scratch))}) in {s.spark_scratch_dir}" if scratch else ""))
+    if dry_run:  # what exactly: a running job's own scratch is younger, and never listed
+        for x in scratch:
+            click.echo(f"  {x.name}  {_mib(x.bytes)}, untouched for {x.idle_hours:.0f}h")
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:.1f} MiB"
 
 
 @cli.command()
@@ -373,6 +426,7 @@ def status(submission: str | None) -> None:
     click.echo(f"SCENETUNE_HOME          {s.home}")
     click.echo(f"site                    {s.genie_base_url or 'embedded demo site (' + s.demo_scale + ' scale)'}")
     click.echo(f"spark master            {s.spark_master}")
+    click.echo(f"spark logs              {s.spark_logs_dir} (one file per Spark driver; none on the terminal)")
     if not s.duckdb_path.exists():
         click.echo("warehouse               not published yet (run `scenetune refresh`)")
         return
@@ -508,12 +562,17 @@ def evaluate() -> None:
                    "default: generated for --scale and --seed.")
 @click.option("--scale", default=None, help="Demo-site scale of the crawled catalogue (default: SCENETUNE_DEMO_SCALE).")
 @click.option("--seed", type=int, default=None, help="Demo-site seed (default: SCENETUNE_DEMO_SEED).")
+@click.option("--melon-truth", "melon_truth_path", type=click.Path(exists=True, path_type=Path), default=None,
+              help="The Melon generator's ground_truth.json (or the dataset folder holding it): also score the "
+                   "Melon rows, per source and across sources; default: SCENETUNE_MELON_DIR's, when it has one.")
 @click.option("--table", "as_table", is_flag=True,
               help="Print the scores and a per-class table (precision, recall, kept apart) instead of JSON.")
-def evaluate_catalogue(ground_truth_path: str | None, scale: str | None, seed: int | None, as_table: bool) -> None:
+def evaluate_catalogue(ground_truth_path: str | None, scale: str | None, seed: int | None,
+                       melon_truth_path: Path | None, as_table: bool) -> None:
     """Pair precision and recall of the published catalogue's songs, over rows, over spellings and per
     variant class of the ground truth (per_class: gloss, collaboration, neg_live ...; hard negatives also
-    get kept_apart, the share of their spellings not merged with the song they look like)."""
+    get kept_apart, the share of their spellings not merged with the song they look like). With a Melon
+    import, also per source (by_source) and over the pairs of a Genie and a Melon spelling (cross_source)."""
     from quality.catalogue_eval import evaluate_published, load_ground_truth
 
     if ground_truth_path:
@@ -523,7 +582,14 @@ def evaluate_catalogue(ground_truth_path: str | None, scale: str | None, seed: i
 
         s = settings.load()
         truth = demo_ground_truth(scale or s.demo_scale, s.demo_seed if seed is None else seed)
-    scores = evaluate_published(truth)
+    melon_truth = None
+    if melon_truth_path is None and settings.load().melon_dir is not None:
+        melon_truth_path = settings.load().melon_dir if (settings.load().melon_dir / "ground_truth.json").is_file() \
+            else None
+    if melon_truth_path is not None:
+        melon_truth = load_ground_truth(melon_truth_path / "ground_truth.json" if melon_truth_path.is_dir()
+                                        else melon_truth_path)
+    scores = evaluate_published(truth, melon_truth)
     if not as_table:
         _echo_json(scores)
         return
@@ -534,6 +600,13 @@ def evaluate_catalogue(ground_truth_path: str | None, scale: str | None, seed: i
     click.echo(f"spellings: pair precision {scores['form_pair_precision']:.4f}, "
                f"recall {scores['form_pair_recall']:.4f} ({scores['spellings']['items']} spellings); "
                f"songs {scores['songs']} (true {scores['true_songs']})")
+    for source, by in scores.get("by_source", {}).items():
+        click.echo(f"{source}: spellings pair precision {by['form_pair_precision']:.4f}, recall "
+                   f"{by['form_pair_recall']:.4f}; rows {by['pair_precision']:.4f} / {by['pair_recall']:.4f}")
+    if "cross_source" in scores:
+        cross = scores["cross_source"]
+        click.echo(f"across sources (a Genie and a Melon spelling): pair precision {cross['pair_precision']:.4f}, "
+                   f"recall {cross['pair_recall']:.4f}")
     table = [(name, c["spellings"], round(c["precision"], 4), round(c["recall"], 4),
               round(c["kept_apart"], 4) if "kept_apart" in c else "-", c.get("with_twin", "-"))
              for name, c in scores["per_class"].items()]
@@ -573,7 +646,7 @@ def evaluate_covers(ground_truth_path: str | None, scale: str | None, seed: int 
     from core.runs import RunPartition
     from crawlers.run import crawl as crawl_to_bronze
     from scenetune import preflight
-    from scenetune.site import demo_ground_truth, genie_site
+    from scenetune.site import demo_ground_truth, genie_site, site_key
     from schemas import bronze, silver
     from spark_jobs.clean_covers import clean_covers
     from spark_jobs.covers import evaluate as cover_eval
@@ -593,7 +666,7 @@ def evaluate_covers(ground_truth_path: str | None, scale: str | None, seed: int 
         partition = RunPartition.at(datetime.now(timezone.utc))
         click.echo(f"No crawl in {s.home}: crawling the embedded demo site ({scale} scale) ...", err=True)
         with genie_site(None, scale=scale) as url:
-            crawl_to_bronze(partition, url)
+            crawl_to_bronze(partition, url, site=site_key(url))
         runs = [partition.run_key]
     run_key = max(runs)
     click.echo(f"Cleaning the covers of run {run_key} ...", err=True)

@@ -11,6 +11,13 @@ version), and replaces the run's row (merge on ``dag_id, run_key``).
 A failing task leaves one paragraph in its log and in an XCom
 (:func:`on_failure`, the DAGs' ``on_failure_callback``), which the summary
 quotes as the run's failure.
+
+A run ``scenetune`` starts is recorded ``running`` before it runs (:func:`start_run`). A run killed
+before its ``record_run`` (``kill -9`` of its command or of its runner's process group, the OOM
+killer) is closed as ``killed`` by the command, the next run or ``scenetune runs``
+(:func:`close_run`, :func:`close_dead`), with what Airflow's own record of it says — read from the
+metadata DB once nothing runs it any more, never from a task: the stages it finished, their
+durations, and the stage it was killed in (``failed_stage``).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -126,11 +134,12 @@ def catalogue_fields(ti, run_key: str, states: dict[str, str]) -> dict:
     from warehouse import audits as gate_audits
 
     crawled = _pull(ti, "crawl") or {}
+    imported = _pull(ti, "import_melon") or {}
     trained = _pull(ti, "train_tag_head") or {}
     versions: dict[str, int] = {}
-    for task_id in ("crawl", "clean_covers", "build_catalogue", "quality_gate"):
+    for task_id in ("crawl", "import_melon", "clean_covers", "build_catalogue", "quality_gate"):
         value = _pull(ti, task_id) or {}
-        value = value.get("bronze_versions", value) if task_id == "crawl" else value
+        value = value.get("bronze_versions", value) if task_id in ("crawl", "import_melon") else value
         versions.update({k: v for k, v in value.items() if isinstance(v, int)})
     audits = gate_audits.of_run(run_key) if "quality_gate" in states else {}
     catalogue_version, catalogue_status = _catalogue_version(run_key) if "quality_gate" in states else (None, None)
@@ -142,6 +151,9 @@ def catalogue_fields(ti, run_key: str, states: dict[str, str]) -> dict:
         "catalogue_version": catalogue_version,
         "catalogue_status": catalogue_status,
         "model_version": trained.get("model_version"),
+        # The Melon import's books, and why its playlists have no cover verdicts (a note, not a failure).
+        "details": json.dumps({k: imported[k] for k in ("stats", "note", "skipped") if imported.get(k)},
+                              sort_keys=True, ensure_ascii=False, default=str),
     }
 
 
@@ -182,6 +194,14 @@ def maintenance_fields(ti, run_key: str, states: dict[str, str]) -> dict:
                                                         "scratch_removed") if k in done}, sort_keys=True)}
 
 
+def run_started(dag_run) -> datetime | None:
+    """When the DAG run started: its ``start_date``, unless that is before the run was even due
+    (``run_after``). ``dags test`` (``scenetune refresh``) sets ``start_date`` to the logical date, so a
+    refresh run for last Monday would otherwise have lasted a week."""
+    started, due = getattr(dag_run, "start_date", None), getattr(dag_run, "run_after", None)
+    return max(started, due) if started is not None and due is not None else started or due
+
+
 def summarise(context: Mapping[str, Any], fields: Fields | None = None) -> dict:
     """The ``ops.pipeline_runs`` row of the run ``context`` belongs to (read while its last task runs).
 
@@ -200,8 +220,7 @@ def summarise(context: Mapping[str, Any], fields: Fields | None = None) -> dict:
         failure = _pull(ti, broken[0], FAILURE_KEY) or (
             f"{ti.dag_id} run {run_id}: stage {broken[0]} ended {states[broken[0]]} (no error was recorded for it).")
 
-    dag_run = context.get("dag_run")
-    started = getattr(dag_run, "start_date", None)
+    started = run_started(context.get("dag_run"))
     recorded = datetime.now(timezone.utc)
     row = {
         "dag_id": ti.dag_id,
@@ -292,10 +311,131 @@ def _holder_gone(row: dict) -> bool:
     return not locks.alive(pid, details.get("holder_started")) or not locks.held(lock)
 
 
-def close_run(dag_id: str, run_key: str, state: str, reason: str, only_if=None) -> bool:
-    """Close a ``running`` row as ``state`` (killed | failed) with ``reason``; False if it is not running
-    (its run recorded itself) or ``only_if(row)`` says no. Read and replaced under the table's lock, so a
-    row its run has just recorded is never overwritten."""
+UNFINISHED_RUN = ("running", "queued")  # DagRun states of a run nobody finished
+# TaskInstance states of a stage that started and did not end (the one a kill cut short)
+UNFINISHED_STAGE = ("running", "up_for_retry", "up_for_reschedule", "restarting", "deferred", "queued", "scheduled")
+
+
+def _utc(value) -> datetime | None:
+    """A timestamp of Airflow's metadata DB (SQLite gives text, Postgres datetimes) as an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _airflow_engine():
+    """A read-only connection to the metadata DB of the Airflow scenetune runs its DAGs with, or None."""
+    import sqlalchemy
+
+    from scenetune import airflow_env
+
+    url = sqlalchemy.engine.make_url(airflow_env.environ()["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+    if url.get_backend_name() == "sqlite":
+        if not url.database or not Path(url.database).is_file():
+            return None  # no run ever started: nothing to read (and no empty DB created by looking)
+        import sqlite3
+        from urllib.parse import quote
+
+        uri = f"file:{quote(str(Path(url.database).absolute()))}?mode=ro"
+        return sqlalchemy.create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
+    return sqlalchemy.create_engine(url, connect_args={"connect_timeout": 5} if url.get_backend_name() ==
+                                    "postgresql" else {})
+
+
+def airflow_record(dag_id: str, run_key: str, since: datetime | None = None) -> dict | None:
+    """Airflow's own record of the run of ``dag_id`` for ``run_key``: its DagRun's state and each task
+    instance's, from the metadata DB (the DagRun created last, at or after ``since``); None where there is
+    none to read (no DB, no such run, another schema).
+
+    Read only for a run scenetune started and whose runner is gone (:func:`close_run`): a killed runner
+    leaves its DagRun and the stage it was in ``running`` there. Never from inside a task.
+    """
+    from sqlalchemy import text
+
+    from core.runs import RUN_KEY_FORMAT
+
+    moment = datetime.strptime(run_key, RUN_KEY_FORMAT).replace(tzinfo=timezone.utc)  # the run's logical date
+    try:
+        engine = _airflow_engine()
+        if engine is None:
+            return None
+        with engine.connect() as db:
+            runs = [r for r in db.execute(text("SELECT run_id, state, logical_date, created_at FROM dag_run "
+                                               "WHERE dag_id = :dag_id"), {"dag_id": dag_id}).mappings()
+                    if _utc(r["logical_date"]) == moment and (since is None or _utc(r["created_at"]) >= since)]
+            if not runs:
+                return None
+            run = max(runs, key=lambda r: _utc(r["created_at"]))
+            tasks = [dict(t) for t in db.execute(text(
+                "SELECT task_id, state, start_date, end_date, duration FROM task_instance "
+                "WHERE dag_id = :dag_id AND run_id = :run_id"), {"dag_id": dag_id, "run_id": run["run_id"]}).mappings()]
+        engine.dispose()
+    except Exception as err:  # noqa: BLE001 - Airflow's record is a bonus: without it the row says less
+        log.info("run %s of %s: Airflow's record not read (%s)", run_key, dag_id, " ".join(str(err).split())[:200])
+        return None
+    for t in tasks:
+        t["start_date"], t["end_date"] = _utc(t["start_date"]), _utc(t["end_date"])
+    tasks.sort(key=lambda t: (t["start_date"] is None, t["start_date"] or moment, t["task_id"]))
+    return {"run_id": run["run_id"], "state": run["state"], "tasks": tasks}
+
+
+def _cut_short(record: dict | None) -> tuple[str | None, list[str]]:
+    """The stage a run was in when it stopped (None: between stages, or no record) and the stages it had done."""
+    if record is None:
+        return None, []
+    stages = [t for t in record["tasks"] if t["task_id"] != RECORD_TASK]
+    cut = next((t["task_id"] for t in stages if t["state"] == "running"), None) or next(
+        (t["task_id"] for t in stages if t["state"] in UNFINISHED_STAGE), None)
+    return cut, [t["task_id"] for t in stages if t["state"] == "success"]
+
+
+def _killed_reason(row: dict, record: dict | None, how: str) -> str:
+    details = json.loads(row["details"] or "{}")
+    stage, done = _cut_short(record)
+    return (f"{row['dag_id']} run {row['run_key']} was killed{f' during {stage}' if stage else ''}: {how}."
+            + (f" Stages done before: {', '.join(done)}." if done else "") + f" Its log: {details.get('log', '-')}")
+
+
+def _runner_died(row: dict, record: dict | None) -> str:
+    return _killed_reason(row, record, "its Airflow runner (python -m scenetune.dag_runner, with Spark's JVM) ended "
+                                       "before the run could finish or record itself, killed by a signal (kill -9, "
+                                       "the out-of-memory killer) or crashed; the log's last lines say which")
+
+
+def _with_record(row: dict, record: dict | None, ended: datetime) -> None:
+    """Fill a closed row's stage columns from Airflow's record; its duration ends at the last sign of life."""
+    details = json.loads(row["details"] or "{}")
+    seen = [t[k] for t in (record or {}).get("tasks", []) for k in ("start_date", "end_date") if t[k] is not None]
+    try:  # the runner writes its log until it dies (a run of the same date started later rewrites it)
+        seen.append(datetime.fromtimestamp(Path(details["log"]).stat().st_mtime, timezone.utc))
+    except (KeyError, OSError, TypeError):
+        pass
+    started = row["started_at"]
+    last = max([t for t in seen if started is None or t >= started], default=ended)
+    row["recorded_at"] = ended
+    row["duration_s"] = round((min(last, ended) - started).total_seconds(), 3) if started else None
+    if record is None:
+        return
+    stages = [t for t in record["tasks"] if t["task_id"] != RECORD_TASK]
+    stage, _ = _cut_short(record)
+    row.update(run_id=record["run_id"], failed_stage=stage,
+               stage_states=json.dumps({t["task_id"]: t["state"] for t in stages}),
+               stage_durations=json.dumps({t["task_id"]: round(float(t["duration"]), 3) for t in stages
+                                           if t["duration"] is not None and t["state"] not in UNFINISHED_STAGE}))
+
+
+def close_run(dag_id: str, run_key: str, state: str, reason, only_if=None) -> str | None:
+    """Close a ``running`` row as ``state`` (killed | failed) with ``reason`` (a text, or a function of the row
+    and Airflow's record giving one) and return the failure recorded; None if it is not running (its run
+    recorded itself) or ``only_if(row)`` says no. Read and replaced under the table's lock, so a row its run has just recorded
+    is never overwritten.
+
+    Called once the run's runner is gone. Airflow's record of the run (:func:`airflow_record`) fills in
+    the stages it did, and the stage it was in as ``failed_stage``; a run closed as ``failed`` whose DagRun
+    Airflow still has running was cut off, not failed (its runner was killed mid-stage): ``killed``.
+    """
     import pyarrow as pa
 
     from core import files, settings
@@ -306,13 +446,16 @@ def close_run(dag_id: str, run_key: str, state: str, reason: str, only_if=None) 
     with files.exclusive_lock(settings.load().home / "state" / "pipeline_runs.lock"):
         found = delta.read_or_empty(ops.PIPELINE_RUNS, filters=filters).to_pylist()
         if not found or (only_if is not None and not only_if(found[0])):
-            return False
+            return None
         row = found[0]
-        recorded = datetime.now(timezone.utc)
-        row.update(state=state, recorded_at=recorded, failure=_one_line(reason),
-                   duration_s=round((recorded - row["started_at"]).total_seconds(), 3) if row["started_at"] else None)
+        record = airflow_record(dag_id, run_key, row["started_at"])
+        if state == "failed" and record is not None and record["state"] in UNFINISHED_RUN:
+            state, reason = "killed", _runner_died
+        text_ = reason(row, record) if callable(reason) else reason
+        _with_record(row, record, datetime.now(timezone.utc))
+        row.update(state=state, failure=_one_line(text_))
         delta.merge(ops.PIPELINE_RUNS, pa.Table.from_pylist([row], schema=ops.PIPELINE_RUNS.arrow_schema()))
-    return True
+    return row["failure"]
 
 
 def close_dead(dag_id: str | None = None) -> list[str]:
@@ -328,14 +471,29 @@ def close_dead(dag_id: str | None = None) -> list[str]:
     for row in delta.read_or_empty(ops.PIPELINE_RUNS, filters=filters).to_pylist():
         if not _holder_gone(row):
             continue
-        details = json.loads(row["details"] or "{}")
-        reason = (f"{row['dag_id']} run {row['run_key']} was killed: its command (pid {details.get('holder_pid')}) "
-                  "ended before the run could record itself, and its process tree was stopped with it. "
-                  f"Its log: {details.get('log', '-')}")
-        if close_run(row["dag_id"], row["run_key"], "killed", reason, only_if=_holder_gone):
-            log.warning("%s", reason)
+        pid = json.loads(row["details"] or "{}").get("holder_pid")
+
+        def reason(row: dict, record: dict | None, pid=pid) -> str:
+            return _killed_reason(row, record, f"its command (pid {pid}) ended before the run could record "
+                                               "itself, and its process tree was stopped with it")
+
+        said = close_run(row["dag_id"], row["run_key"], "killed", reason, only_if=_holder_gone)
+        if said:
+            log.warning("%s", said)
             closed.append(row["run_key"])
     return closed
+
+
+def killed_by(dag_id: str, run_key: str, pid: int) -> str | None:
+    """Why the run of ``dag_id`` for ``run_key`` that process ``pid`` started was killed, if it was recorded so."""
+    from schemas import ops
+    from warehouse import delta
+
+    rows = delta.read_or_empty(ops.PIPELINE_RUNS, filters=[("dag_id", "=", dag_id), ("run_key", "=", run_key)])
+    for row in rows.to_pylist():
+        if row["state"] == "killed" and json.loads(row["details"] or "{}").get("holder_pid") == pid:
+            return row["failure"]
+    return None
 
 
 def runs(dag_id: str | None = None, limit: int | None = None) -> list[dict]:

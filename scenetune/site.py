@@ -37,7 +37,20 @@ def genie_site(base_url: str | None = None, scale: str | None = None) -> Iterato
         cache_dir=s.demo_site_cache_dir,
     ) as site:
         log.info("embedded demo site (%s scale) at %s", scale or s.demo_scale, site.base_url)
-        yield site.base_url
+        _EMBEDDED[site.base_url] = f"demo-site {scale or s.demo_scale} seed {s.demo_seed}"
+        try:
+            yield site.base_url
+        finally:
+            _EMBEDDED.pop(site.base_url, None)
+
+
+# The embedded demo site listens on a new port each time: crawl state knows it by its scale and seed.
+_EMBEDDED: dict[str, str] = {}
+
+
+def site_key(base_url: str) -> str | None:
+    """What crawl state keys ``base_url`` by when it is the embedded demo site; None for any other site."""
+    return _EMBEDDED.get(base_url)
 
 
 def demo_ground_truth(scale: str, seed: int) -> dict:

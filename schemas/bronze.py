@@ -1,4 +1,5 @@
-"""Bronze: rows as crawled from Genie, one partition per refresh run (``run_key``)."""
+"""Bronze: rows as crawled from Genie or imported from the Melon dataset, one partition per refresh run
+(``run_key``); the shared tables say which with ``source``."""
 
 from schemas.table import Column as C
 from schemas.table import Table
@@ -7,48 +8,57 @@ RUN = C("run_key", "string", False, "run whose crawl fetched the row")
 ATTEMPT_DOC = ("detail pages: how many runs have now tried this plm_seq without an answer, this one included "
                "(a page not fetched is no try); song pages: the same for the song id; null for other kinds")
 SONG_ID_DOC = "song pages: the Genie song id (xgnm) of the page"
+SOURCES = ("genie", "melon")
+COVER_SOURCE = "genie"  # the only source whose playlists have covers (Melon's dataset has none)
+SOURCE = C("source", "string", False,
+           "genie (the crawl of Genie's site) | melon (the Kakao Arena Melon dataset, imported by importers.melon)")
 
 PLAYLISTS = Table(
     name="playlists",
     layer="bronze",
-    grain="one row per playlist detail page parsed in a crawl run",
-    key=("run_key", "plm_seq"),
+    grain="one row per playlist detail page parsed in a crawl run (Melon: per new or changed playlist record imported)",
+    key=("run_key", "source", "plm_seq"),
     partition_by=("run_key",),
+    doc=("A run replaces its own rows of one source (the crawl: genie, the import: melon); ids are the"
+         " source's own, so a playlist is (source, plm_seq)."),
     columns=(
         RUN,
-        C("plm_seq", "int64", False, "Genie playlist id (plmSeq)"),
+        SOURCE,
+        C("plm_seq", "int64", False, "the source's playlist id: Genie plmSeq, Melon id"),
         C("title", "string", False, "playlist title (.info__title)"),
         C("subtitle", "string", True, "subtitle / description (.info__title--sub)"),
         C("maker_name", "string", True, "curator shown in the data block"),
         C("maker_id", "string", True, "curator id (DJ + 4 digits) when linked"),
         C("song_count", "int64", True, "declared song count ('16곡')"),
         C("view_count", "int64", True, "view count"),
-        C("like_count", "int64", True, "like count (#emLikeCount)"),
-        C("tags", "list<string>", False, "tags without '#', page order; may be empty"),
+        C("like_count", "int64", True, "like count (#emLikeCount; Melon like_cnt)"),
+        C("tags", "list<string>", False, "tags without '#', page order; may be empty (Melon: free-form user tags)"),
         C("cover_url", "string", True, "og:image:secure_url, absolute"),
         C("cover_sha1", "string", True, "sha1 of the downloaded cover bytes"),
-        C("cover_status", "string", False, "ok | missing | not_image | download_failed"),
+        C("cover_status", "string", False, "ok | missing | not_image | download_failed (Melon: missing, it has none)"),
         C("content_hash", "string", False, "sha1 of title, tags and song ids: detects changes"),
-        C("source_url", "string", False, "detail page URL"),
-        C("fetched_at", "timestamp", False, "when the page was fetched (UTC)"),
+        C("updated_at", "timestamp", True, "when the source last changed the playlist (Melon updt_date); null for Genie"),
+        C("source_url", "string", False, "detail page URL (Melon: the file and record, 'train.json#61281')"),
+        C("fetched_at", "timestamp", False, "when the page was fetched (UTC; Melon: when the import run started)"),
     ),
 )
 
 PLAYLIST_SONGS = Table(
     name="playlist_songs",
     layer="bronze",
-    grain="one row per song row of a playlist detail page in a crawl run",
-    key=("run_key", "plm_seq", "position"),
+    grain="one row per song row of a playlist detail page in a crawl run (Melon: of an imported playlist)",
+    key=("run_key", "source", "plm_seq", "position"),
     partition_by=("run_key",),
     columns=(
         RUN,
-        C("plm_seq", "int64", False, "playlist id"),
+        SOURCE,
+        C("plm_seq", "int64", False, "playlist id in its source"),
         C("position", "int32", False, "1-based row number in the playlist"),
-        C("song_id", "string", True, "Genie song id (xgnm) from fnViewSongInfo"),
+        C("song_id", "string", True, "the source's song id: Genie xgnm from fnViewSongInfo, Melon song_meta id"),
         C("song_title", "string", False, "song title as shown"),
-        C("artist_id", "string", True, "Genie artist id"),
-        C("artist_name", "string", False, "artist as shown"),
-        C("album_id", "string", True, "Genie album id"),
+        C("artist_id", "string", True, "Genie artist id (Melon: artist_id_basket joined with ',')"),
+        C("artist_name", "string", False, "artist as shown (Melon: artist_name_basket joined with ', ')"),
+        C("album_id", "string", True, "the source's album id"),
         C("album_title", "string", True, "album as shown"),
         C("album_art_url", "string", True, "album art thumbnail URL"),
     ),
@@ -126,6 +136,10 @@ CRAWL_RUNS = Table(
     columns=(
         RUN,
         C("base_url", "string", False, "site crawled"),
+        C("site", "string", True,
+          "what later crawls learn this run's state under: the base URL (lower case, no trailing /), or "
+          "'demo-site <scale> seed <n>' for the embedded demo site, whose port changes from run to run; "
+          "null in older rows (then base_url)"),
         C("mode", "string", False, "full | incremental"),
         C("status", "string", False,
           "finished | partial (stopped early, see stop_reason) | failed (the newest listing could not be read)"),
@@ -168,24 +182,100 @@ CRAWL_RUNS = Table(
 SONGS_INFO = Table(
     name="songs_info",
     layer="bronze",
-    grain="one row per song page (/detail/songInfo?xgnm=<songId>) parsed in a crawl run",
-    key=("run_key", "song_id"),
+    grain="one row per song page (/detail/songInfo?xgnm=<songId>) parsed in a crawl run (Melon: per new or "
+          "changed song_meta record imported)",
+    key=("run_key", "source", "song_id"),
     partition_by=("run_key",),
     doc=("Song pages are fetched once per song id, for ids no earlier run has a page for, the most listed"
-         " first and at most SCENETUNE_CRAWL_MAX_SONG_PAGES a run; the rest wait for later runs."),
+         " first and at most SCENETUNE_CRAWL_MAX_SONG_PAGES a run; the rest wait for later runs. Melon's"
+         " song_meta records land here too, their genre codes named by genre_gn_all.json."),
     columns=(
         RUN,
-        C("song_id", "string", False, "Genie song id (xgnm)"),
+        SOURCE,
+        C("song_id", "string", False, "the source's song id (Genie xgnm, Melon id)"),
         C("title", "string", True, "song title as the page shows it (h2.name)"),
         C("artist_name", "string", True, "artist as the page shows it"),
         C("artist_id", "string", True, "Genie artist id"),
         C("album_title", "string", True, "album as the page shows it"),
         C("album_id", "string", True, "Genie album id"),
-        C("genre_text", "string", True, "the 장르/스타일 item as shown, e.g. '가요 / 발라드'; null when the page has none"),
-        C("genres", "list<string>", False, "genre_text split on '/' as a set, page order ('가요', '발라드'); may be empty"),
-        C("source_url", "string", False, "song page URL"),
+        C("genre_text", "string", True,
+          "the 장르/스타일 item as shown, e.g. '가요 / 발라드'; null when the page has none (Melon: the codes, "
+          "'GN0100 GN0105')"),
+        C("genres", "list<string>", False,
+          "genre_text split on '/' as a set, page order ('가요', '발라드'); may be empty (Melon: the names of "
+          "song_gn_gnr_basket's codes)"),
+        C("release_date", "string", True,
+          "release date as far as the source knows it: YYYY-MM-DD, YYYY-MM or YYYY (Melon issue_date); null "
+          "for Genie"),
+        C("content_hash", "string", True, "Melon: sha1 of the record as loaded, detects changes; null for Genie"),
+        C("source_url", "string", False, "song page URL (Melon: 'song_meta.json#<id>')"),
         C("fetched_at", "timestamp", False, "when the page was fetched (UTC)"),
     ),
 )
 
-TABLES = (PLAYLISTS, PLAYLIST_SONGS, SONGS_INFO, COVERS, CRAWL_QUARANTINE, CRAWL_FAILURES, CRAWL_RUNS)
+IMPORT_QUARANTINE = Table(
+    name="import_quarantine",
+    layer="bronze",
+    grain="one row per dataset record (or file) an import set aside, whole or in part, per kind of fault",
+    key=("run_key", "source", "file", "record", "kind"),
+    partition_by=("run_key",),
+    doc=("Written by importers.melon. A record of kind playlist or song was not loaded; of kind song_ref,"
+         " genre_code or release_date it was loaded without the values named in `reason`; of kind file the"
+         " file could not be read (to its end: the records before the fault are loaded)."),
+    columns=(
+        RUN,
+        SOURCE,
+        C("file", "string", False, "dataset file: train.json, val.json, test.json, song_meta.json, genre_gn_all.json"),
+        C("record", "int64", False, "0-based index of the record in the file (-1 for the file itself)"),
+        C("record_id", "string", True, "the record's id when it has one"),
+        C("kind", "string", False, "file | playlist | song (record not loaded) | song_ref | genre_code | release_date "
+                                   "(values dropped from a loaded record)"),
+        C("reason", "string", False, "one line: what was wrong"),
+        C("dropped", "int64", False, "records (1) or values set aside"),
+        C("raw", "string", True, "the record as JSON, cut at 2,000 characters"),
+    ),
+)
+
+IMPORT_RUNS = Table(
+    name="import_runs",
+    layer="bronze",
+    grain="one row per import run of a dataset (the crawl_runs of an import)",
+    key=("run_key", "source"),
+    partition_by=("run_key",),
+    doc=("Books of importers.melon: for playlists and songs, read = loaded + unchanged + quarantined; a"
+         " record is unchanged when an earlier run loaded the same content under its id (only what changed"
+         " is loaded again)."),
+    columns=(
+        RUN,
+        SOURCE,
+        C("directory", "string", False, "the dataset folder as given"),
+        C("status", "string", False,
+          "finished | partial (a file missing, truncated or not JSON: see stop_reason; the rest was loaded)"),
+        C("stop_reason", "string", True, "one line per file fault, '; '-separated; null when finished"),
+        C("started_at", "timestamp", False, "UTC"),
+        C("finished_at", "timestamp", False, "UTC"),
+        C("duration_s", "float64", False, "wall seconds"),
+        C("bytes", "int64", False, "bytes of the dataset files read"),
+        C("files_read", "int64", False, "dataset files read to their end"),
+        C("files_failed", "int64", False, "optional files missing, or files truncated or not JSON (import_quarantine kind file)"),
+        C("playlists_read", "int64", False, "playlist records read; = loaded + unchanged + quarantined"),
+        C("playlists_loaded", "int64", False, "new or changed playlists (bronze.playlists rows)"),
+        C("playlists_unchanged", "int64", False, "playlists an earlier run loaded with the same content"),
+        C("playlists_quarantined", "int64", False, "playlist records not loaded (import_quarantine kind playlist)"),
+        C("playlist_songs_loaded", "int64", False, "song rows of the loaded playlists (bronze.playlist_songs rows)"),
+        C("song_refs_dropped", "int64", False, "song ids of loaded playlists absent from song_meta (kind song_ref)"),
+        C("songs_read", "int64", False, "song_meta records read; = loaded + unchanged + quarantined"),
+        C("songs_loaded", "int64", False, "new or changed songs (bronze.songs_info rows)"),
+        C("songs_unchanged", "int64", False, "songs an earlier run loaded with the same content"),
+        C("songs_quarantined", "int64", False, "song records not loaded (import_quarantine kind song)"),
+        C("genre_codes_dropped", "int64", False, "genre codes absent from genre_gn_all.json (kind genre_code)"),
+        C("release_dates_dropped", "int64", False, "issue_date values that are no date (kind release_date)"),
+    ),
+)
+
+TABLES = (PLAYLISTS, PLAYLIST_SONGS, SONGS_INFO, COVERS, CRAWL_QUARANTINE, CRAWL_FAILURES, CRAWL_RUNS,
+          IMPORT_QUARANTINE, IMPORT_RUNS)
+# The tables a crawl writes (each run replaces its own rows of source genie in the shared ones).
+CRAWL_TABLES = (PLAYLISTS, PLAYLIST_SONGS, SONGS_INFO, COVERS, CRAWL_QUARANTINE, CRAWL_FAILURES, CRAWL_RUNS)
+# The tables both the crawl and an import write.
+SHARED_TABLES = (PLAYLISTS, PLAYLIST_SONGS, SONGS_INFO)

@@ -11,13 +11,14 @@ EMBEDDING_DIMENSIONS = 384
 SONGS = Table(
     name="songs",
     layer="gold",
-    grain="one row per distinct song (Genie song ids and normalised artist|title, merged)",
+    grain="one row per distinct song (song ids of each source and normalised artist|title, merged across sources)",
     key=("song_key",),
     doc=(
-        "Rows that share a Genie song id, or a normalised artist|title (spark_jobs.normalise, artist aliases"
-        " resolved), are one song; its tags and playlists are those of all its rows (gold.song_lineage lists"
-        " them). Genres come from the song pages of its ids (bronze.songs_info); a song none of whose ids has"
-        " a page yet takes the genre tags of its playlists, and `genre_source` says which. Tags are split into"
+        "Rows that share a song id of their source, or a normalised artist|title (spark_jobs.normalise, artist"
+        " aliases resolved), are one song, whichever source (Genie, Melon) lists them; its tags and playlists"
+        " are those of all its rows (gold.song_lineage lists them). Genres come from the Genie song pages of"
+        " its ids (bronze.songs_info), else from Melon's genre baskets of its Melon ids; a song with neither"
+        " takes the genre tags of its playlists, and `genre_source` says which. Tags are split into"
         " Genie's six categories by whole-tag match (schemas/taxonomy.json); the rest are in `tags_other`."
     ),
     columns=(
@@ -27,9 +28,13 @@ SONGS = Table(
         C("artist", "string", False, "most common artist spelling (NFKC, spaces collapsed)"),
         C("artist_key", "string", False, "the artist in comparison form, aliases resolved (gold.artist_aliases)"),
         C("song_ids", "list<string>", False, "Genie song ids seen for this song (re-releases have their own)"),
-        C("genres", "list<string>", False, "genres as a set (sorted): from song pages, else playlist genre tags"),
+        C("melon_song_ids", "list<string>", False, "Melon song ids (song_meta) seen for this song; empty: not in Melon"),
+        C("sources", "list<string>", False, "sources whose playlists list it, sorted: genie, melon"),
+        C("genres", "list<string>", False,
+          "genres as a set (sorted): from Genie song pages, else Melon genre baskets, else playlist genre tags"),
         C("genre_source", "string", False,
-          "song_page (a page of one of its ids) | playlist_tags (no page yet: its playlists' genre tags) | none"),
+          "song_page (a Genie page of one of its ids) | melon (Melon's song_gn_gnr_basket of its Melon ids) | "
+          "playlist_tags (its playlists' genre tags) | none"),
         C("tags", "list<string>", False, "every tag of its playlists, most frequent first"),
         *(C(f"tags_{category}", "list<string>", False, f"its {category} tags, most frequent first")
           for category in TAG_CATEGORIES),
@@ -88,14 +93,15 @@ ARTIST_ALIASES = Table(
 SONG_LINEAGE = Table(
     name="song_lineage",
     layer="gold",
-    grain="one row per crawled playlist song row behind a song of gold.songs",
-    key=("plm_seq", "position"),
+    grain="one row per crawled (or imported) playlist song row behind a song of gold.songs",
+    key=("source", "plm_seq", "position"),
     columns=(
         C("song_key", "string", False, "the song (gold.songs) the row was merged into"),
-        C("crawl_run_key", "string", False, "run whose crawl fetched the row"),
-        C("plm_seq", "int64", False, "playlist id"),
+        C("crawl_run_key", "string", False, "run whose crawl (or import) fetched the row"),
+        C("source", "string", False, "genie | melon"),
+        C("plm_seq", "int64", False, "playlist id in its source"),
         C("position", "int32", False, "1-based row number in the playlist"),
-        C("song_id", "string", True, "Genie song id of the row"),
+        C("song_id", "string", True, "the source's song id of the row (Genie xgnm, Melon id)"),
         C("artist_name", "string", False, "artist as crawled"),
         C("song_title", "string", False, "title as crawled"),
         C("merge_reason", "string", True,

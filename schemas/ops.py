@@ -148,7 +148,8 @@ PIPELINE_RUNS = Table(
         C("model_version", "string", True, "the image tag head the run trained (or used)"),
         C("details", "string", False,
           "JSON of the DAG's own books: score_uploads {submission_id, claimed, scored, failed, ...},"
-          " warehouse_maintenance {kept_versions, dropped_versions, deleted_files, scratch_removed}; {} for catalogue_refresh"),
+          " warehouse_maintenance {kept_versions, dropped_versions, deleted_files, scratch_removed}; catalogue_refresh"
+          " {stats: the Melon import's books, note} when it imported, {skipped: why} when not"),
     ),
 )
 

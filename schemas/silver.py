@@ -6,10 +6,11 @@ from schemas.table import Column as C
 PLAYLISTS = Table(
     name="playlists",
     layer="silver",
-    grain="one row per playlist, as of the latest crawl that fetched it",
-    key=("plm_seq",),
+    grain="one row per playlist of each source, as of the latest crawl (or import) that fetched it",
+    key=("source", "plm_seq"),
     columns=(
-        C("plm_seq", "int64", False, "Genie playlist id"),
+        C("source", "string", False, "genie | melon (bronze.SOURCE)"),
+        C("plm_seq", "int64", False, "playlist id in its source (Genie plmSeq, Melon id)"),
         C("title", "string", False, "playlist title"),
         C("subtitle", "string", True, "subtitle / description"),
         C("maker_name", "string", True, "curator"),
@@ -23,7 +24,8 @@ PLAYLISTS = Table(
           "silver.cover_quality's verdict on the cover: keep | crop | drop | unreadable (null: covers not cleaned)"),
         C("cover_kind", "string", True, "silver.cover_quality's kind: scene | text | ad | template_N | duplicate"),
         C("content_hash", "string", False, "change detector from the crawl"),
-        C("crawl_run_key", "string", False, "run whose crawl this state comes from"),
+        C("updated_at", "timestamp", True, "when the source last changed it (Melon updt_date); null for Genie"),
+        C("crawl_run_key", "string", False, "run whose crawl (or import) this state comes from"),
         C("fetched_at", "timestamp", False, "when that crawl fetched it"),
         RUN_KEY,
     ),
@@ -33,19 +35,21 @@ PLAYLIST_SONGS = Table(
     name="playlist_songs",
     layer="silver",
     grain="one row per song row of a playlist's current state",
-    key=("plm_seq", "position"),
+    key=("source", "plm_seq", "position"),
     doc=("Titles are parsed by spark_jobs.normalise: bracketed parts become the fields below; credits,"
          " remasters, OST notes and glosses (a bracket in another script) leave the title's identity"
          " (`title_key`), live / remix / inst. / other versions and unknown brackets stay in it. `song_key` is the song the row belongs to after"
          " deduplication (gold.songs)."),
     columns=(
-        C("plm_seq", "int64", False, "playlist id"),
+        C("source", "string", False, "genie | melon: the playlist's source"),
+        C("plm_seq", "int64", False, "playlist id in its source"),
         C("position", "int32", False, "1-based row number"),
         C("song_key", "string", False,
-          "the song (gold.songs.song_key): rows sharing a Genie song id or a normalised artist|title are one song"),
+          "the song (gold.songs.song_key): rows sharing a song id of their source or a normalised artist|title "
+          "are one song, across sources"),
         C("artist_key", "string", False, "the artist in comparison form, aliases resolved (gold.artist_aliases)"),
         C("title_key", "string", False, "the title in comparison form: base title plus what makes it another version"),
-        C("song_id", "string", True, "Genie song id"),
+        C("song_id", "string", True, "the source's song id (Genie xgnm, Melon song_meta id)"),
         C("song_title", "string", False, "title as crawled"),
         C("artist_name", "string", False, "artist as crawled"),
         C("album_title", "string", True, "album as crawled"),

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from schemas import gold, silver, taxonomy
+from schemas.bronze import COVER_SOURCE
 from schemas.scoring import COVER_EMBEDDINGS
 from scoring import labels as label_maps
 from warehouse import delta
@@ -175,7 +176,8 @@ def _load_covers(catalogue: Catalogue, encoder: str, index_of: dict[str, int]) -
     pinned = catalogue.pinned
     paths, image_of, source = cover_images(pinned)
     playlists = delta.read(silver.PLAYLISTS, pinned.get(silver.PLAYLISTS.qualified_name),
-                           columns=["plm_seq", "tags", "cover_sha1"]).to_pylist()
+                           columns=["plm_seq", "tags", "cover_sha1"],
+                           filters=[("source", "=", COVER_SOURCE)]).to_pylist()  # covers are Genie's
     raw = not source.startswith(silver.COVER_QUALITY.qualified_name)
     shown_by: dict[str, list[int]] = {}
     for row in playlists:
@@ -199,7 +201,8 @@ def _load_covers(catalogue: Catalogue, encoder: str, index_of: dict[str, int]) -
     by_playlist: dict[int, list[tuple[int, int]]] = {}
     if delta.exists(silver.PLAYLIST_SONGS):
         rows = delta.read(silver.PLAYLIST_SONGS, pinned.get(silver.PLAYLIST_SONGS.qualified_name),
-                          columns=["plm_seq", "position", "song_key"]).to_pylist()
+                          columns=["plm_seq", "position", "song_key"],
+                          filters=[("source", "=", COVER_SOURCE)]).to_pylist()
         for row in rows:
             if row["plm_seq"] in wanted and row["song_key"] in index_of:
                 by_playlist.setdefault(row["plm_seq"], []).append((row["position"], index_of[row["song_key"]]))

@@ -34,6 +34,7 @@ from core import settings
 from core.errors import NotRetryable
 from core.runs import RunPartition
 from schemas import TABLES, bronze, silver
+from schemas.bronze import COVER_SOURCE
 from schemas.scoring import COVER_EMBEDDINGS, TAG_MODEL_LABELS, TAG_MODELS
 from scoring import blend, encoders, images
 from scoring import labels as label_maps
@@ -97,7 +98,9 @@ def training_images(versions: dict[str, int], label_map: label_maps.LabelMap) ->
     version = versions.get(silver.PLAYLISTS.qualified_name)
     if not delta.exists(silver.PLAYLISTS):
         raise NoTrainingData("no silver.playlists yet: build the catalogue before training the tag head")
-    playlists = delta.read(silver.PLAYLISTS, version, columns=["plm_seq", "tags", "cover_sha1", "run_key"]).to_pylist()
+    # Covers (and so training images) are Genie's: an imported source's playlists have none.
+    playlists = delta.read(silver.PLAYLISTS, version, columns=["plm_seq", "tags", "cover_sha1", "run_key"],
+                           filters=[("source", "=", COVER_SOURCE)]).to_pylist()
     catalogue_version = max((row["run_key"] for row in playlists), default="")
     found: dict[str, set[str]] = {}
     for row in playlists:

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from core import files
 from core.errors import ConfigurationError
 from core.process import exit_now
 from core.runs import RunPartition
@@ -50,6 +51,16 @@ log = logging.getLogger(__name__)
 TITLE_FIELDS = ("title_clean string, title_key string, title_loose_key string, title_gloss_key string, "
                 "title_base_key string, title_version_key string, title_base string, feat array<string>, credit string, "
                 "remaster string, live string, inst boolean, remix string, version string, ost string, gloss string")
+
+
+GENIE, MELON = bronze.SOURCES
+
+
+def _source_id(column: str):
+    """A song or album id as song identity compares it: Genie's as is, another source's prefixed with it."""
+    from pyspark.sql import functions as F
+
+    return F.when(F.col("source") == GENIE, F.col(column)).otherwise(F.concat_ws(":", "source", column))
 
 
 def _parse_titles_udf():
@@ -131,7 +142,7 @@ def transform(bronze_playlists, bronze_songs, bronze_songs_info, run_key: str,
     spark = bronze_playlists.sparkSession
     # A playlist's current state is the newest crawl that fetched it
     # (incremental crawls only carry new and changed playlists).
-    newest = Window.partitionBy("plm_seq").orderBy(F.desc("fetched_at"), F.desc("run_key"))
+    newest = Window.partitionBy("source", "plm_seq").orderBy(F.desc("fetched_at"), F.desc("run_key"))
     latest = (
         bronze_playlists.withColumn("_rank", F.row_number().over(newest))
         .filter(F.col("_rank") == 1)
@@ -139,15 +150,19 @@ def transform(bronze_playlists, bronze_songs, bronze_songs_info, run_key: str,
         .withColumn("tags", _clean_tags_udf()(F.col("tags")))
         .localCheckpoint()  # computed once (its UDF too): silver.playlists and every tag count read it
     )
-    bronze_rows = bronze_songs.join(latest.select("plm_seq", "run_key"), ["plm_seq", "run_key"]).persist()
-    rows = bronze_rows
+    bronze_rows = bronze_songs.join(latest.select("source", "plm_seq", "run_key"),
+                                    ["source", "plm_seq", "run_key"]).persist()
+    # Song and album ids are the sources' own: namespaced for identity, so a Melon id never meets a Genie one.
+    rows = bronze_rows.withColumn("_song_id", _source_id("song_id")).withColumn("_album_id", _source_id("album_id"))
     # Parse each distinct title once (a popular song is listed hundreds of times).
     titles = rows.select("song_title").distinct()
     titles = titles.select("song_title", _parse_titles_udf()(F.col("song_title")).alias("t")).select(
         "song_title", "t.*").localCheckpoint()  # the UDF runs once; the spellings and the rows both read it
     rows = rows.join(titles, "song_title")
 
-    spellings = (rows.groupBy(*[c for c in song_identity.SPELLING_COLUMNS if c != "rows"])
+    identity_columns = {"song_id": "_song_id", "album_id": "_album_id"}
+    spellings = (rows.groupBy(*[F.col(identity_columns.get(c, c)).alias(c)
+                                for c in song_identity.SPELLING_COLUMNS if c != "rows"])
                  .agg(F.count("*").alias("rows")).toPandas())
     started = time.perf_counter()
     identity = song_identity.identify(spellings)
@@ -172,15 +187,16 @@ def transform(bronze_playlists, bronze_songs, bronze_songs_info, run_key: str,
         F.col("run_key").alias("crawl_run_key"), F.lit(run_key).alias("run_key"),
     ).localCheckpoint()
     bronze_rows.unpersist()
-    listed = silver_songs.groupBy("plm_seq").agg(F.count("*").alias("_listed"))
+    listed = silver_songs.groupBy("source", "plm_seq").agg(F.count("*").alias("_listed"))
     if cover_quality is None:
         verdicts = spark.createDataFrame([], "plm_seq bigint, cover_verdict string, cover_kind string")
     else:
         verdicts = cover_quality.select("plm_seq", F.col("verdict").alias("cover_verdict"), "cover_kind")
+    verdicts = verdicts.withColumn("source", F.lit(GENIE))  # covers are Genie's: Melon playlists have none
     silver_playlists = (
         latest.withColumnRenamed("run_key", "crawl_run_key")
-        .join(listed, "plm_seq", "left")
-        .join(verdicts, "plm_seq", "left")
+        .join(listed, ["source", "plm_seq"], "left")
+        .join(verdicts, ["source", "plm_seq"], "left")
         .withColumn("song_count", F.coalesce(F.col("_listed"), F.lit(0)).cast("bigint"))
         .withColumn("run_key", F.lit(run_key))
         .select(*silver.PLAYLISTS.column_names)
@@ -191,13 +207,13 @@ def transform(bronze_playlists, bronze_songs, bronze_songs_info, run_key: str,
     taxonomy_rows.update({clean_tag(g): (taxonomy_rows.get(clean_tag(g), (OTHER,))[0], True) for g in genre_names()})
     categories = spark.createDataFrame([(t, c, g) for t, (c, g) in sorted(taxonomy_rows.items())],
                                        "tag string, category string, is_genre boolean")
-    playlist_tags = (silver_playlists.select("plm_seq", F.explode("tags").alias("tag"))
+    playlist_tags = (silver_playlists.select("source", "plm_seq", F.explode("tags").alias("tag"))
                      .join(F.broadcast(categories), "tag", "left")
                      .withColumn("category", F.coalesce("category", F.lit(OTHER)))
                      .withColumn("is_genre", F.coalesce("is_genre", F.lit(False))))
     song_tag_counts = (
-        silver_songs.select("song_key", "plm_seq").distinct()
-        .join(playlist_tags, "plm_seq")
+        silver_songs.select("song_key", "source", "plm_seq").distinct()
+        .join(playlist_tags, ["source", "plm_seq"])
         .groupBy("song_key", "tag", "category", "is_genre")
         .agg(F.count("*").alias("n"))
     )
@@ -213,16 +229,19 @@ def transform(bronze_playlists, bronze_songs, bronze_songs_info, run_key: str,
                 *[F.col(f"_{c}.tag").alias(f"tags_{c}") for c in (*gold.TAG_CATEGORIES, OTHER)], "_tag_genres")
     )
 
-    # Genres from the newest song page of each song id; a song takes the genres of all its ids' pages.
-    newest_page = Window.partitionBy("song_id").orderBy(F.desc("fetched_at"), F.desc("run_key"))
+    # Genres from the newest song page (Melon: song record) of each song id; a song takes the genres of
+    # all its ids' pages, Genie's first.
+    newest_page = Window.partitionBy("source", "song_id").orderBy(F.desc("fetched_at"), F.desc("run_key"))
     page_genres = (
         bronze_songs_info.withColumn("_rank", F.row_number().over(newest_page)).filter(F.col("_rank") == 1)
-        .select("song_id", F.explode("genres").alias("genre"))
+        .select("source", "song_id", F.explode("genres").alias("genre"))
     )
     song_page_genres = (
-        silver_songs.select("song_key", "song_id").distinct()
-        .join(page_genres, "song_id")
-        .groupBy("song_key").agg(F.array_sort(F.collect_set("genre")).alias("_page_genres"))
+        silver_songs.select("song_key", "source", "song_id").distinct()
+        .join(page_genres, ["source", "song_id"])
+        .groupBy("song_key").agg(
+            F.array_sort(F.collect_set(F.when(F.col("source") == GENIE, F.col("genre")))).alias("_page_genres"),
+            F.array_sort(F.collect_set(F.when(F.col("source") == MELON, F.col("genre")))).alias("_melon_genres"))
     )
     empty = F.array().cast("array<string>")
     has = lambda c: F.size(F.coalesce(F.col(c), empty)) > 0  # noqa: E731 - a one-line predicate
@@ -232,18 +251,22 @@ def transform(bronze_playlists, bronze_songs, bronze_songs_info, run_key: str,
             F.mode("title_clean", True).alias("title"),
             F.mode("artist_clean", True).alias("artist"),
             F.mode("artist_key", True).alias("artist_key"),
-            F.sort_array(F.collect_set("song_id")).alias("song_ids"),
+            F.sort_array(F.collect_set(F.when(F.col("source") == GENIE, F.col("song_id")))).alias("song_ids"),
+            F.sort_array(F.collect_set(F.when(F.col("source") == MELON, F.col("song_id")))).alias("melon_song_ids"),
+            F.sort_array(F.collect_set("source")).alias("sources"),
             # size(collect_set) counts distinct values like countDistinct, without the Expand plan
             # Spark needs to mix a distinct aggregate with others (3x slower here).
-            F.size(F.collect_set("plm_seq")).cast("bigint").alias("playlist_count"),
+            F.size(F.collect_set(F.struct("source", "plm_seq"))).cast("bigint").alias("playlist_count"),
             F.count("*").cast("bigint").alias("row_count"),
             F.size(F.collect_set(F.struct("artist_name", "song_title"))).cast("bigint").alias("spellings"),
         )
         .join(song_tags, "song_key", "left")
         .join(song_page_genres, "song_key", "left")
         .withColumn("genres", F.when(has("_page_genres"), F.col("_page_genres"))
+                    .when(has("_melon_genres"), F.col("_melon_genres"))
                     .when(has("_tag_genres"), F.col("_tag_genres")).otherwise(empty))
         .withColumn("genre_source", F.when(has("_page_genres"), F.lit("song_page"))
+                    .when(has("_melon_genres"), F.lit("melon"))
                     .when(has("_tag_genres"), F.lit("playlist_tags")).otherwise(F.lit("none")))
     )
     for column in ("tags", *(f"tags_{c}" for c in (*gold.TAG_CATEGORIES, OTHER))):
@@ -251,7 +274,7 @@ def transform(bronze_playlists, bronze_songs, bronze_songs_info, run_key: str,
     # Tag co-occurrence and merges: a driver step over at most (tags)² pairs.
     rule = merge_rule or tag_merge.MergeRule.from_settings()
     started = time.perf_counter()
-    tag_playlists, pairs, tagged = tag_merge.count_cooccurrence(silver_playlists.select("plm_seq", "tags"))
+    tag_playlists, pairs, tagged = tag_merge.count_cooccurrence(silver_playlists.select("source", "plm_seq", "tags"))
     tag_map_rows = tag_merge.merge_tags(tag_playlists, pairs, rule)
     log.info("tag co-occurrence: %d tags, %d ordered pairs over %d tagged playlists; %d tags merged (%.1f s)",
              len(tag_playlists), len(pairs), tagged, sum(r["merged"] for r in tag_map_rows),
@@ -259,6 +282,11 @@ def transform(bronze_playlists, bronze_songs, bronze_songs_info, run_key: str,
     no_english = sorted({r["label"] for r in tag_map_rows if r["category"] != OTHER and not r["label_en"]})
     if no_english:
         log.warning("labels without an English glossary entry (kept in Korean in sentences): %s", no_english)
+    coverage = glossary_coverage(tag_map_rows, tag_playlists)
+    log.info("glossary: %d of %d tag occurrences (%.1f%%) have no English label (free-form tags of no category: "
+             "kept in tags_other, not in sentences); e.g. %s", coverage["untranslated_occurrences"],
+             coverage["occurrences"], 100 * coverage["untranslated_share"], coverage["top_untranslated"][:5])
+    files.write_text(tag_merge.heatmap_path(run_key).parent / GLOSSARY_REPORT, json.dumps(coverage, ensure_ascii=False))
     gold_tag_map = (spark.createDataFrame(pd.DataFrame(tag_map_rows, columns=gold.TAG_MAP.column_names[:-1]),
                                           _ddl(gold.TAG_MAP, without=("run_key",)))
                     .withColumn("run_key", F.lit(run_key)))
@@ -277,10 +305,10 @@ def transform(bronze_playlists, bronze_songs, bronze_songs_info, run_key: str,
                   .localCheckpoint())  # computed once: the songs table and both embedding tables read it
 
     gold_tags = (
-        playlist_tags.join(silver_songs.select("plm_seq", "song_key"), "plm_seq", "left")
+        playlist_tags.join(silver_songs.select("source", "plm_seq", "song_key"), ["source", "plm_seq"], "left")
         .groupBy("tag", "category")
         .agg(
-            F.size(F.collect_set("plm_seq")).cast("bigint").alias("playlist_count"),
+            F.size(F.collect_set(F.struct("source", "plm_seq"))).cast("bigint").alias("playlist_count"),
             F.size(F.collect_set("song_key")).cast("bigint").alias("song_count"),
         )
         .withColumn("run_key", F.lit(run_key))
@@ -301,6 +329,18 @@ def transform(bronze_playlists, bronze_songs, bronze_songs_info, run_key: str,
         gold.TAG_COOCCURRENCE: gold_cooccurrence,
         gold.TAG_MAP: gold_tag_map,
     }
+
+
+def glossary_coverage(tag_map_rows: list[dict], tag_playlists: dict[str, int]) -> dict:
+    """How much of the tagging the sentences can say in English: tag occurrences (a tag on a playlist)
+    whose tag maps to a label with an English glossary entry, and the most frequent ones that do not."""
+    english = {r["tag"] for r in tag_map_rows if r["label_en"]}
+    occurrences = sum(tag_playlists.values())
+    untranslated = {t: n for t, n in tag_playlists.items() if t not in english}
+    top = sorted(untranslated, key=lambda t: (-untranslated[t], t))[:20]
+    return {"occurrences": occurrences, "untranslated_occurrences": sum(untranslated.values()),
+            "untranslated_share": round(sum(untranslated.values()) / occurrences, 4) if occurrences else 0.0,
+            "tags": len(tag_playlists), "untranslated_tags": len(untranslated), "top_untranslated": top}
 
 
 def _ddl(table, without: tuple[str, ...] = ()) -> str:
@@ -341,6 +381,7 @@ def embedding_tables(gold_songs, run_key: str) -> tuple[dict, dict]:
     return {gold.SENTENCE_EMBEDDINGS: sentence_table, gold.SONG_EMBEDDINGS: song_table}, stats
 
 
+GLOSSARY_REPORT = "glossary_coverage.json"  # beside the heatmap: tag occurrences the sentences cannot say
 BRONZE_INPUTS = (bronze.PLAYLISTS, bronze.PLAYLIST_SONGS, bronze.SONGS_INFO)
 # Written by spark_jobs.clean_covers; read for each playlist's cover verdict (optional: absent, they are null).
 COVER_VERDICTS = silver.COVER_QUALITY
@@ -439,8 +480,9 @@ def reports(run_key: str) -> dict[str, Path]:
     its versions (a reused build points to the earlier run's)."""
     built = builds.of_run(run_key)
     built_by = built[gold.TAG_MAP.qualified_name]["built_by"] if gold.TAG_MAP.qualified_name in built else run_key
-    heatmap = tag_merge.heatmap_path(built_by)
-    return {"tag_cooccurrence_heatmap": heatmap} if heatmap.is_file() else {}
+    folder = tag_merge.heatmap_path(built_by).parent
+    found = {"tag_cooccurrence_heatmap": folder / tag_merge.HEATMAP_NAME, "glossary_coverage": folder / GLOSSARY_REPORT}
+    return {name: path for name, path in found.items() if path.is_file()}
 
 
 def main(argv: list[str] | None = None) -> None:

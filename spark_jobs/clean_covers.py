@@ -80,7 +80,8 @@ def latest_playlists(session, pinned: dict):
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    playlists = read_delta(session, bronze.PLAYLISTS, pinned[bronze.PLAYLISTS])
+    # Covers are Genie's: an imported source (Melon) has none.
+    playlists = read_delta(session, bronze.PLAYLISTS, pinned[bronze.PLAYLISTS]).where(F.col("source") == bronze.COVER_SOURCE)
     covers = read_delta(session, bronze.COVERS, pinned[bronze.COVERS])
     newest = Window.partitionBy("plm_seq").orderBy(F.desc("fetched_at"), F.desc("run_key"))
     latest = (playlists.withColumn("_rank", F.row_number().over(newest)).filter(F.col("_rank") == 1)

@@ -2,8 +2,18 @@
 
 Every Spark job gets its session here, whether Airflow runs it in a task or a
 user runs it with ``spark-submit`` (whose ``--master`` then wins). Sized for small machines (2 cores,
-24 GiB): few shuffle partitions, bounded driver memory, quiet logs. A ``spark://`` master that
+24 GiB): few shuffle partitions, bounded driver memory. A ``spark://`` master that
 does not answer fails here at once, naming the URL (a ConfigurationError: no task retries it).
+
+Spark's log stays out of the terminal: the driver JVM this factory starts gets
+``spark_jobs/log4j2.properties`` (every log4j line to ``SCENETUNE_HOME/logs/spark/<time>-<app>-<pid>.log``,
+none to the console, so no "Using Spark's default log4j profile" banner either), and its stdout and
+stderr go to that same file: what the JVM prints before log4j starts ("WARNING: Using incubator
+modules"), and what Python workers print (their stderr is the JVM's). The options go in
+``spark.driver.defaultJavaOptions``: a ``spark.driver.extraJavaOptions`` of the user's (spark-defaults.conf,
+``PYSPARK_SUBMIT_ARGS``) is kept and comes after them. Only the driver gets them: executors of a cluster
+log where their worker keeps its applications' logs, as before. The driver's ``java.io.tmpdir`` is
+the Spark scratch folder too, so the temp files a killed driver leaves are where maintenance looks.
 """
 
 from __future__ import annotations
@@ -11,17 +21,25 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
+import shlex
 import socket
 import threading
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Iterator
 
 from core import settings
-from core.errors import ConfigurationError
+from core.errors import ConfigurationError, ScenetuneError
 
 log = logging.getLogger(__name__)
 
 MASTER_CONNECT_TIMEOUT_S = 5.0
 _SHARED = {"keep_open": False}
+LOG4J2_CONFIG = Path(__file__).with_name("log4j2.properties")
+SPARK_LOG_PROPERTY = "scenetune.spark.log"  # the JVM system property log4j2.properties reads the file name from
+_DRIVER = {"log": None}  # the log file of the driver JVM this process started, once it did
+_DRIVER_LOCK = threading.Lock()  # one JVM per process, also when a warm-up thread and a task ask at once
 
 
 def submitted_master() -> str | None:
@@ -79,8 +97,9 @@ def get_spark(app_name: str = "scenetune"):
         # Bind to loopback: the machine's hostname may resolve to an address we cannot use.
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     check_master(master)
-    local_dir = s.home / "spark" / "tmp"
+    local_dir = s.spark_scratch_dir
     local_dir.mkdir(parents=True, exist_ok=True)
+    log_path = _DRIVER["log"] or driver_log_path(app_name, s)  # a JVM started earlier keeps its log
     builder = (
         SparkSession.builder.appName(app_name)
         .master(master)
@@ -93,7 +112,7 @@ def get_spark(app_name: str = "scenetune"):
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.local.dir", str(local_dir))
         .config("spark.sql.warehouse.dir", str(s.home / "spark" / "warehouse"))
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={s.home / 'spark'}")
+        .config("spark.driver.defaultJavaOptions", driver_java_options(s, log_path))
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
         # Partition values such as run ids stay strings (delta-rs writes them as strings).
@@ -108,9 +127,77 @@ def get_spark(app_name: str = "scenetune"):
                 "spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog"
             )
         )
+    if submitted is None:
+        # What PySpark's getOrCreate would pass to spark-submit when it starts the JVM (the builder's options).
+        _start_driver(dict(builder._options), log_path)
     spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
+    if spark.sparkContext._jvm.java.lang.System.getProperty("log4j2.configurationFile") is None:
+        # A JVM started elsewhere (spark-submit) with Spark's default profile logs to its console: keep
+        # that to errors once the session runs. (With a log4j configuration of its own, that one decides.)
+        spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def driver_log_path(app_name: str, s: settings.Settings | None = None) -> Path:
+    """Where a driver JVM started now by this process logs: ``logs/spark/<UTC time>-<app>-<pid>.log``."""
+    s = s or settings.load()
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return s.spark_logs_dir / f"{stamp}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', app_name)[:40]}-{os.getpid()}.log"
+
+
+def driver_log() -> Path | None:
+    """The log file of the driver JVM this process started, or None (none yet, or spark-submit's)."""
+    return _DRIVER["log"]
+
+
+def _java_option(name: str, value: object) -> str:
+    # Spark's launcher splits Java options as a shell would (quotes, backslashes): quote what needs it.
+    return shlex.quote(f"-D{name}={value}")
+
+
+def driver_java_options(s: settings.Settings, log_path: Path) -> str:
+    """The driver JVM's own options: its log (log4j2 to a file), Derby's and the JVM's temp files under SCENETUNE_HOME."""
+    options = [_java_option("derby.system.home", s.home / "spark"),
+               _java_option("java.io.tmpdir", s.spark_scratch_dir)]
+    if LOG4J2_CONFIG.is_file():  # (an install without it logs with Spark's default profile, into the same file)
+        options += [_java_option("log4j2.configurationFile", LOG4J2_CONFIG.as_uri()),
+                    _java_option(SPARK_LOG_PROPERTY, log_path)]
+    return " ".join(options)
+
+
+def _start_driver(options: dict[str, str], log_path: Path) -> None:
+    """Start the driver JVM (PySpark's spark-submit gateway) with its stdout and stderr in ``log_path``.
+
+    PySpark would start it inside ``getOrCreate`` with the terminal as its stderr; started here
+    (``launch_gateway``'s ``popen_kwargs``, the hook PySpark documents for capturing them), the session
+    then attaches to it. Nothing to do when this process has a JVM already (a session stopped earlier).
+    """
+    from pyspark import SparkConf, SparkContext
+    from pyspark.java_gateway import launch_gateway
+
+    with _DRIVER_LOCK:
+        if getattr(SparkContext, "_gateway", None) is not None:
+            return
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        conf = SparkConf(loadDefaults=False)
+        conf.setAll(options.items())
+        with log_path.open("ab", buffering=0) as out:  # the JVM keeps its own copy of the descriptor
+            try:
+                gateway = launch_gateway(conf, popen_kwargs={"stdout": out, "stderr": out})
+            except Exception as err:  # noqa: BLE001 - PySparkRuntimeError JAVA_GATEWAY_EXITED, OSError: say why
+                raise ScenetuneError(f"Java gateway process exited before Spark started: {_last_lines(log_path)} "
+                                     f"(Spark's log: {log_path})") from err
+        SparkContext._ensure_initialized(gateway=gateway)
+        _DRIVER["log"] = log_path
+    log.info("Spark driver log: %s", log_path)
+
+
+def _last_lines(path: Path, count: int = 3) -> str:
+    try:
+        lines = [line.strip() for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        lines = []
+    return " / ".join(lines[-count:]) or "it printed nothing"
 
 
 def share_sessions(warm_up: bool = False) -> None:

@@ -179,11 +179,12 @@ def cooccurrence_rows(pairs: list[Pair]) -> list[dict]:
 
 # --- Spark: the counts --------------------------------------------------------------------------
 def count_cooccurrence(playlists) -> tuple[dict[str, int], list[Pair], int]:
-    """From a DataFrame of (plm_seq, tags) with each playlist's tags deduplicated (silver.playlists):
+    """From a DataFrame of (source, plm_seq, tags) with each playlist's tags deduplicated (silver.playlists):
     playlists per tag, every co-occurring ordered pair, and the number of tagged playlists."""
     from pyspark.sql import functions as F
 
-    tag_rows = playlists.select("plm_seq", F.explode(F.array_distinct("tags")).alias("tag"))
+    tag_rows = playlists.select(F.struct("source", "plm_seq").alias("plm_seq"),
+                                F.explode(F.array_distinct("tags")).alias("tag"))
     counts = {r["tag"]: int(r["n"]) for r in tag_rows.groupBy("tag").agg(F.count("*").alias("n")).collect()}
     a, b = tag_rows.alias("a"), tag_rows.alias("b")
     together = (a.join(b, "plm_seq").where(F.col("a.tag") < F.col("b.tag"))  # each unordered pair once

@@ -12,10 +12,11 @@ Functions take a :class:`~schemas.table.Table` (its Delta folder is
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as pads
 from deltalake import DeltaTable, write_deltalake
 
@@ -65,20 +66,36 @@ def replace_partition(table: Table, data: pa.Table, partition: dict[str, object]
 
     Re-running with the same data gives the same table contents: the old rows
     of the partition are removed in the same commit that adds the new ones.
+    ``partition`` may name columns that are not partition columns (a run's rows
+    of one source): the rows replaced are those matching all of it.
     """
-    data = _conform(table, data)
-    for col, value in partition.items():
-        values = set(data.column(col).to_pylist())
-        if values - {value}:
-            raise ValueError(f"{table.qualified_name}: rows outside partition {col}={value!r}: {values}")
+    return replace_partition_batches(table, data, partition)
+
+
+def replace_partition_batches(table: Table, data: pa.Table | Iterable[pa.RecordBatch],
+                              partition: dict[str, object]) -> int:
+    """:func:`replace_partition` from a table or a stream of record batches (written as they come: memory
+    stays that of one batch)."""
+    schema = table.arrow_schema()
+
+    def conformed() -> Iterator[pa.RecordBatch]:
+        for batch in (data.to_batches() if isinstance(data, pa.Table) else data):
+            batch = _conform(table, pa.Table.from_batches([batch]))
+            for col, value in partition.items():
+                values = set(pc.unique(batch.column(col)).to_pylist())
+                if values - {value}:
+                    raise ValueError(f"{table.qualified_name}: rows outside partition {col}={value!r}: {values}")
+            yield from batch.to_batches()
+
+    reader = pa.RecordBatchReader.from_batches(schema, conformed())
     path = _where(table)
     Path(path).mkdir(parents=True, exist_ok=True)
     if not exists(path):
-        write_deltalake(path, data, mode="append", partition_by=list(table.partition_by) or None)
+        write_deltalake(path, reader, mode="append", partition_by=list(table.partition_by) or None)
     else:
         _require_declared_columns(table, path)
         predicate = " AND ".join(f"{c} = {_sql_literal(v)}" for c, v in partition.items())
-        write_deltalake(path, data, mode="overwrite", predicate=predicate)
+        write_deltalake(path, reader, mode="overwrite", predicate=predicate)
     return DeltaTable(path).version()
 
 

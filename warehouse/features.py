@@ -108,12 +108,14 @@ def create(con, pinned: str | None = None, previous: Path | None = None) -> dict
     if {"playlists", "playlist_songs"} <= tables:
         verdict = "c.verdict AS cover_verdict, c.reason AS cover_reason" if "cover_quality" in tables else \
             "p.cover_verdict, NULL AS cover_reason"
-        join = "LEFT JOIN cover_quality c USING (plm_seq)" if "cover_quality" in tables else ""
+        # covers are Genie's: a Melon playlist has no cover verdict
+        join = ("LEFT JOIN cover_quality c ON c.plm_seq = p.plm_seq AND p.source = 'genie'"
+                if "cover_quality" in tables else "")
         con.execute(f"""
             CREATE VIEW playlist_cards AS
-            SELECT p.plm_seq, p.title, p.tags, p.song_count, p.like_count, {verdict},
+            SELECT p.source, p.plm_seq, p.title, p.tags, p.song_count, p.like_count, {verdict},
                    (SELECT list(ps.artist_name || ' - ' || ps.song_title ORDER BY ps.position)[1:5]
-                    FROM playlist_songs ps WHERE ps.plm_seq = p.plm_seq) AS first_songs
+                    FROM playlist_songs ps WHERE ps.source = p.source AND ps.plm_seq = p.plm_seq) AS first_songs
             FROM playlists p {join}""")
     if "catalogue_versions" in tables:
         con.execute("""

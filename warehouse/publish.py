@@ -40,12 +40,20 @@ PUBLISHED: dict[str, Table] = {
     "playlist_songs": silver.PLAYLIST_SONGS,
     "cover_quality": silver.COVER_QUALITY,
     "crawl_runs": bronze.CRAWL_RUNS,
+    "import_runs": bronze.IMPORT_RUNS,
 }
+OPTIONAL = (bronze.IMPORT_RUNS,)  # published when some run imported a dataset
 
 
 def bronze_published(bronze_versions: dict[str, int]) -> dict[str, int]:
     """Of the versions a crawl committed, those of the bronze tables the warehouse publishes."""
-    return {t.qualified_name: bronze_versions[t.qualified_name] for t in PUBLISHED.values() if t.layer == "bronze"}
+    out = {}
+    for table in (t for t in PUBLISHED.values() if t.layer == "bronze"):
+        # The import's books when this run imported nothing (no SCENETUNE_MELON_DIR): those of earlier imports.
+        version = bronze_versions.get(table.qualified_name, delta.version(table) if table in OPTIONAL else None)
+        if version is not None:
+            out[table.qualified_name] = version
+    return out
 
 
 # Scoring results: the latest version of each, when it exists (score_uploads runs between refreshes).
@@ -70,7 +78,7 @@ def publish(run_key: str, versions: dict[str, int]) -> Published:
     place: a publish that dies before leaves the previous file, and the previous version, live.
     """
 
-    missing = [t.qualified_name for t in PUBLISHED.values() if t.qualified_name not in versions]
+    missing = [t.qualified_name for t in PUBLISHED.values() if t.qualified_name not in versions and t not in OPTIONAL]
     if missing:
         raise audits.NotAudited(f"run {run_key} cannot be published: no audited version of {missing}")
     audits.require_passed(run_key, dict(versions))
@@ -144,7 +152,9 @@ def _write_warehouse(path: Path, run_key: str, versions: dict[str, int],
     try:
         lineage = []
         for name, table in PUBLISHED.items():
-            version = versions[table.qualified_name]
+            version = versions.get(table.qualified_name)
+            if version is None:  # an optional table no run has written (no import yet)
+                continue
             rows[name] = _copy(con, name, delta.read(table, version=version).select(table.column_names))
             lineage.append((run_key, name, table.qualified_name, version, rows[name]))
         for name, table in SCORING.items():

@@ -176,7 +176,7 @@ def diff(a: int, b: int, examples: int = 5) -> dict:
 
     va, vb = get(a)["table_versions"], get(b)["table_versions"]
 
-    def keyed(table, key: str, value: str | None = None) -> dict:
+    def keyed(table, key: str | tuple[str, ...], value: str | None = None) -> dict:
         version = {"a": va, "b": vb}
         out = {}
         for side, pins in version.items():
@@ -184,9 +184,11 @@ def diff(a: int, b: int, examples: int = 5) -> dict:
             if pinned is None:
                 out[side] = None
                 continue
-            columns = (key,) if value is None else (key, value)
+            keys = (key,) if isinstance(key, str) else key
+            columns = keys if value is None else (*keys, value)
             rows = delta.read(table, version=pinned, columns=columns).to_pylist()
-            out[side] = {r[key]: (r[value] if value else None) for r in rows}
+            out[side] = {(r[key] if isinstance(key, str) else ":".join(str(r[k]) for k in key)):
+                         (r[value] if value else None) for r in rows}
         return out
 
     report: dict = {"from": a, "to": b,
@@ -196,7 +198,7 @@ def diff(a: int, b: int, examples: int = 5) -> dict:
         added, removed = sorted(set(songs["b"]) - set(songs["a"])), sorted(set(songs["a"]) - set(songs["b"]))
         report["songs"] = {"added": len(added), "removed": len(removed),
                            "added_examples": added[:examples], "removed_examples": removed[:examples]}
-    playlists = keyed(silver.PLAYLISTS, "plm_seq", "content_hash")
+    playlists = keyed(silver.PLAYLISTS, ("source", "plm_seq"), "content_hash")  # "genie:17"
     if playlists["a"] is not None and playlists["b"] is not None:
         pa_, pb = playlists["a"], playlists["b"]
         changed = sorted(k for k in set(pa_) & set(pb) if pa_[k] != pb[k])

@@ -12,7 +12,7 @@ from warehouse import delta
 
 def playlist(run: str, plm_seq: int, title: str, tags: list[str], when: datetime) -> dict:
     return dict(
-        run_key=run, plm_seq=plm_seq, title=title, subtitle=None, maker_name="DJ 지니",
+        run_key=run, source="genie", plm_seq=plm_seq, title=title, subtitle=None, maker_name="DJ 지니",
         maker_id="DJ0001", song_count=None, view_count=10, like_count=1, tags=tags,
         cover_url=None, cover_sha1=None, cover_status="missing", content_hash=f"h{plm_seq}{run}",
         source_url=f"http://x/playlist/detailView?plmSeq={plm_seq}", fetched_at=when,
@@ -22,14 +22,14 @@ def playlist(run: str, plm_seq: int, title: str, tags: list[str], when: datetime
 def song(run: str, plm_seq: int, position: int, artist: str, title: str, song_id: str,
          album_id: str | None = None) -> dict:
     return dict(
-        run_key=run, plm_seq=plm_seq, position=position, song_id=song_id, song_title=title,
+        run_key=run, source="genie", plm_seq=plm_seq, position=position, song_id=song_id, song_title=title,
         artist_id=None, artist_name=artist, album_id=album_id, album_title=None, album_art_url=None,
     )
 
 
 def song_info(run: str, song_id: str, genres: list[str], when: datetime) -> dict:
     return dict(
-        run_key=run, song_id=song_id, title=None, artist_name=None, artist_id=None, album_title=None,
+        run_key=run, source="genie", song_id=song_id, title=None, artist_name=None, artist_id=None, album_title=None,
         album_id=None, genre_text=" / ".join(genres) or None, genres=genres,
         source_url=f"http://x/detail/songInfo?xgnm={song_id}", fetched_at=when,
     )
@@ -38,7 +38,7 @@ def song_info(run: str, song_id: str, genres: list[str], when: datetime) -> dict
 def write_run(run: str, playlists: list[dict], songs: list[dict], infos: list[dict] = ()) -> None:
     for table, rows in ((bronze.PLAYLISTS, playlists), (bronze.PLAYLIST_SONGS, songs), (bronze.SONGS_INFO, infos)):
         data = pa.Table.from_pylist(list(rows), schema=table.arrow_schema())
-        delta.replace_partition(table, data, {"run_key": run})
+        delta.replace_partition(table, data, {"run_key": run, "source": "genie"})  # as crawlers.bronze does
 
 
 def two_runs() -> None:

@@ -117,7 +117,7 @@ def write_catalogue(run_key: str = CATALOGUE_RUN) -> dict:
         sentence = song_sentence(tags, label_of)
         sentences[sentence.sentence_id] = sentence
         songs.append({"song_key": key, "title": title, "artist": artist, "artist_key": artist.lower(),
-                      "song_ids": [song_id], "genres": genres, "genre_source": "song_page", "tags": tags,
+                      "song_ids": [song_id], "melon_song_ids": [], "sources": ["genie"], "genres": genres, "genre_source": "song_page", "tags": tags,
                       "sentence_en": sentence.english, "sentence_ko": sentence.korean, "playlist_count": count,
                       "row_count": count, "spellings": 1, "run_key": run_key})
         links.append({"song_key": key, "sentence_id": sentence.sentence_id, "has_vector": True, "run_key": run_key})
@@ -140,12 +140,12 @@ def write_catalogue(run_key: str = CATALOGUE_RUN) -> dict:
         (s.home / relative).parent.mkdir(parents=True, exist_ok=True)
         (s.home / relative).write_bytes(data)
         covers.append({"run_key": run_key, "plm_seq": plm, "cover_sha1": sha1, "path": relative, "status": "ok"})
-        playlists.append({"plm_seq": plm, "title": f"playlist {plm}", "song_count": len(song_idx), "tags": tags,
+        playlists.append({"source": "genie", "plm_seq": plm, "title": f"playlist {plm}", "song_count": len(song_idx), "tags": tags,
                           "cover_sha1": sha1, "cover_status": "ok", "content_hash": "h", "crawl_run_key": run_key,
                           "fetched_at": when, "run_key": run_key})
         for position, i in enumerate(song_idx, start=1):
             title, artist = SONGS[i][0], SONGS[i][1]
-            members.append({"plm_seq": plm, "position": position, "song_key": f"{artist.lower()}|{title.lower()}",
+            members.append({"source": "genie", "plm_seq": plm, "position": position, "song_key": f"{artist.lower()}|{title.lower()}",
                             "artist_key": artist.lower(), "title_key": title.lower(), "song_id": SONGS[i][2],
                             "song_title": title, "artist_name": artist, "title_base": title,
                             "crawl_run_key": run_key, "run_key": run_key})

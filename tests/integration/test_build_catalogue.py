@@ -241,3 +241,55 @@ def test_bronze_versions_that_do_not_exist_fail_in_one_line(home, versions, says
     two_runs()
     with pytest.raises(ConfigurationError, match=re.escape(says)):
         build(RUN_KEY, versions)
+
+
+def test_build_makes_one_catalogue_of_genie_and_melon_with_both_sources_ids(home, spark, tmp_path):
+    from core.runs import RunPartition
+    from importers.melon import import_melon
+
+    # Genie crawled playlist 1 (no song page for 밤편지); Melon's playlist 1 is another playlist with the
+    # same id, listing 밤편지 under its own spelling and id, a collaboration as a basket, and a cover by
+    # another artist that must stay apart.
+    t1 = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    write_run("r1", [playlist("r1", 1, "비 오는 날", ["비오는날"], t1)],
+              [song("r1", 1, 1, "IU", "밤편지", "100"), song("r1", 1, 2, "Coldplay & BTS", "My Universe", "101")],
+              [song_info("r1", "101", ["POP"], t1)])
+    meta = [
+        {"song_gn_dtl_gnr_basket": ["GN0101"], "issue_date": "20170324", "album_name": "Palette", "album_id": 9,
+         "artist_id_basket": [3], "song_name": "밤 편지", "song_gn_gnr_basket": ["GN0100"],
+         "artist_name_basket": ["아이유 (IU)"], "id": 100},
+        {"song_gn_dtl_gnr_basket": [], "issue_date": "20210924", "album_name": "My Universe", "album_id": 8,
+         "artist_id_basket": [4, 5], "song_name": "My Universe", "song_gn_gnr_basket": ["GN0900"],
+         "artist_name_basket": ["BTS", "Coldplay"], "id": 7},
+        {"song_gn_dtl_gnr_basket": [], "issue_date": "20200101", "album_name": "Covers", "album_id": 6,
+         "artist_id_basket": [6], "song_name": "밤편지", "song_gn_gnr_basket": ["GN0100"],
+         "artist_name_basket": ["Someone Else"], "id": 5},
+    ]
+    folder = tmp_path / "melon"
+    folder.mkdir()
+    for name, content in {"song_meta": meta, "genre_gn_all": {"GN0100": "발라드", "GN0101": "세부장르전체", "GN0900": "POP"},
+                          "train": [{"tags": ["기분전환", "새벽감성"], "id": 1, "plylst_title": "밤", "songs": [100, 7, 5],
+                                     "like_cnt": 2, "updt_date": "2019-01-01 00:00:00.000"}]}.items():
+        (folder / f"{name}.json").write_text(json.dumps(content, ensure_ascii=False), "utf-8")
+    import_melon(folder, RunPartition.parse("20261110T000000Z"))
+
+    build(RUN_KEY, spark=spark)
+    playlists = {(r["source"], r["plm_seq"]): r for r in _read(silver.PLAYLISTS)}
+    assert set(playlists) == {("genie", 1), ("melon", 1)}  # the same id in two sources: two playlists
+    assert playlists[("melon", 1)]["song_count"] == 3 and playlists[("melon", 1)]["cover_verdict"] is None
+    songs = {r["song_key"]: r for r in _read(gold.SONGS)}
+    night = songs["iu|밤편지"]
+    assert (night["song_ids"], night["melon_song_ids"], night["sources"]) == (["100"], ["100"], ["genie", "melon"])
+    assert night["playlist_count"] == 2 and (night["genres"], night["genre_source"]) == (["발라드"], "melon")
+    assert {"비오는날", "기분전환", "새벽감성"} <= set(night["tags"]) and night["tags_emotion"] == ["기분전환"]
+    assert "새벽감성" in night["tags_other"]  # a free-form Melon tag of no category: kept
+    universe = next(s for s in songs.values() if s["title"] == "My Universe")
+    assert universe["melon_song_ids"] == ["7"] and universe["genre_source"] == "song_page"  # Genie's page first
+    cover = next(s for s in songs.values() if s["artist"] == "Someone Else")
+    assert cover["song_key"] != "iu|밤편지" and cover["sources"] == ["melon"]
+    lineage = sorted((r["source"], r["song_id"]) for r in _read(gold.SONG_LINEAGE) if r["song_key"] == "iu|밤편지")
+    assert lineage == [("genie", "100"), ("melon", "100")]  # both sources' ids; the same digits, not one id
+    coverage = json.loads(reports(RUN_KEY)["glossary_coverage"].read_text("utf-8"))
+    assert coverage["occurrences"] == 3 and coverage["top_untranslated"] == ["새벽감성"]  # 비오는날, 기분전환: English
+    assert coverage["untranslated_share"] == round(1 / 3, 4)
+    gate(RUN_KEY, build(RUN_KEY, spark=spark))

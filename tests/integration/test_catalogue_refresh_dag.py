@@ -16,6 +16,7 @@ import subprocess
 import sys
 
 import duckdb
+import pyarrow.compute as pc
 import pytest
 
 from warehouse import delta
@@ -30,6 +31,7 @@ def _scenetune(args, home):
     env = {
         **os.environ,
         "SCENETUNE_HOME": str(home),
+        "SCENETUNE_MELON_DIR": str(home.parent / "melon"),  # every refresh also imports the Melon dataset
         "SCENETUNE_DEMO_SCALE": "tiny",
         "GENIE_BASE_URL": "",
         "SPARK_MASTER": "local[2]",
@@ -42,11 +44,19 @@ def _scenetune(args, home):
 
 def test_refresh_dag_lands_rows_in_delta_and_duckdb_and_reruns_idempotently(tmp_path):
     home = tmp_path / "home"
+    subprocess.run([sys.executable, "-m", "demo_site", "melon", "--scale", "tiny", str(tmp_path / "melon")],
+                   check=True, capture_output=True, timeout=120)
     done = _scenetune(["refresh", "--logical-date", LOGICAL_DATE], home)
     assert done.returncode == 0, done.stderr[-3000:]
 
     delta_dir = home / "warehouse" / "delta"
-    playlists = delta.read(delta_dir / "bronze" / "playlists")
+    both = delta.read(delta_dir / "bronze" / "playlists")
+    playlists = both.filter(pc.equal(both["source"], "genie"))
+    melon_playlists = both.num_rows - playlists.num_rows
+    imports = delta.read(delta_dir / "bronze" / "import_runs").to_pylist()
+    assert [(i["run_key"], i["status"], i["playlists_loaded"]) for i in imports] == [(RUN_KEY, "finished",
+                                                                                     melon_playlists)]
+    assert melon_playlists > 50
     assert playlists.num_rows > 20
     assert set(playlists.column("run_key").to_pylist()) == {RUN_KEY}
     runs = delta.read(delta_dir / "bronze" / "crawl_runs").to_pylist()
@@ -62,15 +72,18 @@ def test_refresh_dag_lands_rows_in_delta_and_duckdb_and_reruns_idempotently(tmp_
 
     con = duckdb.connect(str(home / "warehouse" / "scenetune.duckdb"), read_only=True)
     assert con.sql("select count(*) from songs").fetchone()[0] == songs.num_rows
-    assert con.sql("select count(*) from playlists").fetchone()[0] == playlists.num_rows
+    assert dict(con.sql("select source, count(*) from playlists group by 1").fetchall()) == {
+        "genie": playlists.num_rows, "melon": melon_playlists}  # one catalogue from both sources
     assert con.sql("select count(*) from crawl_runs").fetchone()[0] == 1
+    assert con.sql("select count(*) from songs where len(sources) = 2").fetchone()[0] > 0  # songs both list
     # Every playlist's cover was judged, and the playlists carry the verdict.
     assert con.sql("select count(*) from cover_quality").fetchone()[0] == playlists.num_rows
     unjudged = con.sql("select count(*) from playlists p join cover_quality c using (plm_seq)"
-                       " where p.cover_verdict is distinct from c.verdict").fetchone()[0]
+                       " where p.source = 'genie' and p.cover_verdict is distinct from c.verdict").fetchone()[0]
     assert unjudged == 0
-    assert {v for (v,) in con.sql("select distinct cover_verdict from playlists").fetchall()} <= {
+    assert {v for (v,) in con.sql("select distinct cover_verdict from playlists where source = 'genie'").fetchall()} <= {
         "keep", "crop", "drop", "unreadable"}
+    assert con.sql("select count(*) from playlists where source = 'melon' and cover_verdict is not null").fetchone()[0] == 0
     # What was published is exactly what the gate audited and passed, version by version.
     published = dict(con.sql("select source, delta_version from catalogue_build").fetchall())
     con.close()
@@ -88,8 +101,9 @@ def test_refresh_dag_lands_rows_in_delta_and_duckdb_and_reruns_idempotently(tmp_
         delta_dir / "silver" / "playlist_songs").num_rows
     scored = _scenetune(["evaluate", "catalogue", "--scale", "tiny", "--seed", "7"], home)
     assert scored.returncode == 0, scored.stderr[-2000:]
-    scores = json.loads(scored.stdout)
+    scores = json.loads(scored.stdout)  # the Melon rows against the generator's truth (SCENETUNE_MELON_DIR's)
     assert scores["unmatched_rows"] == 0 and scores["songs"] == songs.num_rows
+    assert scores["cross_source"]["pair_precision"] >= 0.99 and scores["cross_source"]["pair_recall"] >= 0.9
     assert scores["pair_precision"] >= 0.99 and scores["form_pair_precision"] >= 0.99
     # tiny data shows few `A (B)` artist forms to learn aliases from (full scale: ≥ 0.99, bench/results/build.json)
     assert scores["pair_recall"] >= 0.9 and scores["form_pair_recall"] >= 0.9
@@ -104,8 +118,9 @@ def test_refresh_dag_lands_rows_in_delta_and_duckdb_and_reruns_idempotently(tmp_
     # The same logical date again: every task replaces what it wrote, nothing doubles.
     again = _scenetune(["refresh", "--logical-date", LOGICAL_DATE], home)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert delta.read(delta_dir / "bronze" / "playlists").num_rows == playlists.num_rows
+    assert delta.read(delta_dir / "bronze" / "playlists").num_rows == both.num_rows
     assert delta.read(delta_dir / "bronze" / "crawl_runs").num_rows == 1
+    assert delta.read(delta_dir / "bronze" / "import_runs").num_rows == 1
     assert sorted(delta.read(delta_dir / "gold" / "songs").column("song_key").to_pylist()) == sorted(
         songs.column("song_key").to_pylist()
     )
@@ -137,6 +152,8 @@ def test_refresh_dag_lands_rows_in_delta_and_duckdb_and_reruns_idempotently(tmp_
     assert set(json.loads(ok["stage_durations"])) == set(tasks) - {"record_run"}
     assert json.loads(ok["row_counts"])["gold.songs"] == songs.num_rows
     assert json.loads(ok["crawl_books"])["parsed"] == playlists.num_rows
+    assert json.loads(ok["details"])["stats"]["playlists_loaded"] == melon_playlists
+    assert "no covers" in json.loads(ok["details"])["note"]
     assert (bad["state"], bad["failed_stage"], bad["quality_passed"]) == ("failed", "quality_gate", False)
     assert "stage quality_gate failed" in bad["failure"] and "no songs" in bad["failure"], bad["failure"]
     assert json.loads(bad["stage_states"])["publish"] == "upstream_failed" and bad["quality_failures"]

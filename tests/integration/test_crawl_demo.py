@@ -200,13 +200,13 @@ def test_stopped_crawl_resumes_to_the_full_set(home, tmp_path):
 
 
 def _partition_counts(partition: RunPartition) -> dict[str, int]:
-    return {table.name: partition_rows(table, partition) for table in bronze.TABLES}
+    return {table.name: partition_rows(table, partition) for table in bronze.CRAWL_TABLES}
 
 
 def _bronze_snapshot(drop: tuple[str, ...] = ()) -> dict[str, list[dict]]:
     s = settings.load()
     out = {}
-    for table in bronze.TABLES:
+    for table in bronze.CRAWL_TABLES:
         data = delta.read(s.delta_path("bronze", table.name)).sort_by([(k, "ascending") for k in table.key])
         out[table.name] = [{k: v for k, v in r.items() if k not in drop} for r in data.to_pylist()]
     return out
@@ -230,7 +230,7 @@ def test_loading_a_run_twice_and_recrawling_it_change_nothing(home):
     assert first == second == third
     assert first["playlists"] > 0 and first["playlist_songs"] > first["playlists"]
     assert after_first == after_second
-    for table in bronze.TABLES:
+    for table in bronze.CRAWL_TABLES:
         keys = [tuple(r[k] for k in table.key) for r in after_second[table.name]]
         assert len(keys) == len(set(keys)), f"duplicate keys in {table.name}"
     # The re-crawl gives the same rows; only the clock columns differ.

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import pytest
 
-from crawlers.state import build_state, read_state, write_state
+from crawlers.state import build_state, read_state, site_of, write_state
 from schemas import bronze
 from warehouse import delta
 
@@ -17,7 +17,7 @@ R1, R2 = "20260101T000000Z", "20260201T000000Z"
 
 def _playlist(run: str, plm_seq: int, tags: list[str], songs: int, when: datetime) -> dict:
     return {
-        "run_key": run, "plm_seq": plm_seq, "title": f"p{plm_seq}", "subtitle": None, "maker_name": None,
+        "run_key": run, "source": "genie", "plm_seq": plm_seq, "title": f"p{plm_seq}", "subtitle": None, "maker_name": None,
         "maker_id": None, "song_count": songs, "view_count": None, "like_count": None, "tags": tags,
         "cover_url": None, "cover_sha1": None, "cover_status": "missing", "content_hash": f"{run}-{plm_seq}",
         "source_url": f"http://x/?plmSeq={plm_seq}", "fetched_at": when,
@@ -78,7 +78,7 @@ def _quarantined(run: str, plm_seq: int | None, kind: str = "detail") -> dict:
 
 def _run(run: str) -> dict:
     when = datetime(2026, 1, 1, tzinfo=UTC)
-    return {**{c.name: 0 for c in bronze.CRAWL_RUNS.columns}, "run_key": run, "base_url": "http://x", "mode": "full",
+    return {**{c.name: 0 for c in bronze.CRAWL_RUNS.columns}, "run_key": run, "base_url": "http://x", "site": None, "mode": "full",
             "status": "finished", "stop_reason": None, "started_at": when, "finished_at": when, "duration_s": 1.0}
 
 
@@ -108,3 +108,42 @@ def test_the_frontier_comes_from_every_earlier_run(home):
     assert set(build_state(exclude_run_key=R2, max_attempts=5)["frontier"]) == {"3", "4", "7", "8", "9"}
     again = read_state(write_state(state, home / "state" / "s.json"))
     assert set(again["frontier"]) == {4, 8, 9} and again["max_attempts"] == 5
+
+
+def _song(run: str, plm_seq: int, song_id: str, source: str = "genie") -> dict:
+    return {"run_key": run, "source": source, "plm_seq": plm_seq, "position": 1, "song_id": song_id,
+            "song_title": "t", "artist_id": None, "artist_name": "a", "album_id": None, "album_title": None,
+            "album_art_url": None}
+
+
+def test_a_sites_state_comes_from_its_own_crawls_only(home):
+    # R1 crawled the demo site (playlists 1..40, song 900 pending, 41 failed); R2 crawled a small other
+    # site (playlist 3); R2 also imported Melon playlist 500 under the same run key.
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    _write(bronze.PLAYLISTS, [_playlist(R1, s, [], 1, when) for s in range(1, 41)], R1)
+    _write(bronze.PLAYLIST_SONGS, [_song(R1, 1, "900")], R1)
+    _write(bronze.CRAWL_FAILURES, [_failure(R1, 41, "error")], R1)
+    _write(bronze.CRAWL_RUNS, [{**_run(R1), "base_url": "http://127.0.0.1:8800/"}], R1)
+    _write(bronze.PLAYLISTS, [_playlist(R2, 3, [], 1, when), {**_playlist(R2, 500, [], 1, when), "source": "melon"}],
+           R2)
+    _write(bronze.PLAYLIST_SONGS, [_song(R2, 3, "31"), _song(R2, 500, "77", source="melon")], R2)
+    _write(bronze.CRAWL_RUNS, [{**_run(R2), "base_url": "http://127.0.0.1:9900"}], R2)
+
+    small = build_state(site=site_of("http://127.0.0.1:9900/"), max_attempts=5)
+    assert set(small["playlists"]) == {"3"} and small["max_plm_seq"] == 3 and small["frontier"] == {}
+    assert small["songs"]["pending"] == {"31": 1}  # not the demo site's song 900, not Melon's 77
+    demo = build_state(site="http://127.0.0.1:8800", max_attempts=5)
+    assert set(demo["playlists"]) == {str(s) for s in range(1, 41)} and set(demo["frontier"]) == {"41"}
+    assert demo["songs"]["pending"] == {"900": 1} and demo["max_plm_seq"] == 41
+    assert build_state(site="http://elsewhere", max_attempts=5)["max_plm_seq"] is None  # a new site: full crawl
+
+
+def test_the_embedded_demo_site_is_one_site_whatever_its_port(home):
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    demo = "demo-site tiny seed 7"
+    _write(bronze.PLAYLISTS, [_playlist(R1, 1, [], 1, when)], R1)
+    _write(bronze.CRAWL_RUNS, [{**_run(R1), "base_url": "http://127.0.0.1:41001", "site": demo}], R1)
+    _write(bronze.PLAYLISTS, [_playlist(R2, 2, [], 1, when)], R2)
+    _write(bronze.CRAWL_RUNS, [{**_run(R2), "base_url": "http://127.0.0.1:41002", "site": demo}], R2)
+    assert set(build_state(site=demo)["playlists"]) == {"1", "2"}
+    assert build_state(site=site_of("http://127.0.0.1:41002"))["playlists"] == {}  # that URL is not the site

@@ -45,7 +45,7 @@ def write_demo_catalogue() -> int:
         (home / relative).write_bytes(data)
         covers.append(dict(run_key=CRAWL, plm_seq=pl.plm_seq, cover_url=None, cover_sha1=sha1, path=relative,
                            width=600, height=600, bytes=len(data), status="ok", error=None))
-        playlists.append(dict(plm_seq=pl.plm_seq, title=pl.title, subtitle=None, maker_name=None,
+        playlists.append(dict(source="genie", plm_seq=pl.plm_seq, title=pl.title, subtitle=None, maker_name=None,
                               song_count=pl.song_count, view_count=None, like_count=None, tags=list(pl.tags),
                               cover_sha1=sha1, cover_status="ok", content_hash="h", crawl_run_key=CRAWL,
                               fetched_at=when, run_key=CRAWL))

@@ -6,8 +6,10 @@ import pytest
 
 from quality.catalogue_eval import (
     GroundTruthError,
+    MelonTruth,
     class_scores,
     classes_by_row,
+    cross_source_scores,
     negatives_of,
     score_catalogue,
     truth_by_row,
@@ -116,3 +118,41 @@ def test_ground_truth_parts_are_read_and_checked():
         negatives_of({"negatives": ["x"]})
     with pytest.raises(GroundTruthError, match="no 'rows' list"):
         classes_by_row({})
+
+
+# The Melon generator's truth: its song 10 is Genie's 밤편지 (spelled with a gloss), 11 a cover by another
+# artist (a cross-source hard negative), 12 a Melon-only song.
+MELON = {"generator": "melon", "songs": {"10": "IU - 밤편지", "11": "Other - 밤편지", "12": "X - Y"},
+         "shared_with_genie": {"10": "gloss"}, "negatives": {"11": {"class": "neg_cover", "of": 10}}}
+
+
+def melon_row(position, key, artist, title, song_id, plm_seq=1):
+    return {**row(position, key, artist, title, plm_seq), "source": "melon", "song_id": song_id}
+
+
+def test_melon_rows_are_scored_by_song_id_per_class_and_across_sources():
+    melon = MelonTruth.of(MELON)
+    both = [*CATALOGUE,
+            melon_row(1, "k1", "아이유", "밤편지 (Through the Night)", "10"),  # merged with Genie's: right
+            melon_row(2, "k1", "Other", "밤편지", "11"),                       # merged too: wrong
+            melon_row(3, "k12", "X", "Y", "12"),
+            melon_row(4, "k99", "Z", "W", "999")]                            # not in the truth
+    scored = score_catalogue(both, truth_by_row(TRUTH), classes_by_row(TRUTH), negatives_of(TRUTH), melon=melon)
+    assert scored.unmatched_rows == 1 and scored.matched_rows == 8
+    assert scored.per_class["melon_gloss"].recall == pytest.approx(2 / 3)  # the alias spelling (k3) was missed
+    assert scored.per_class["melon_gloss"].precision == 0.5  # k1 also holds the live version and the cover
+    assert scored.per_class["melon_neg_cover"].kept_apart == 0.0  # merged with the song it looks like
+    # Across sources: Genie's 3 spellings of 밤편지 merged with Melon's 1 (3 true pairs, all found) and the
+    # cover wrongly merged with 3 Genie spellings and the Genie live version with Melon's 밤편지 ...
+    cross = cross_source_scores(both, truth_by_row(TRUTH), melon)
+    # predicted cross pairs in k1: Genie {밤편지, gloss, live} x Melon {gloss, cover} = 6; true among them: 2
+    # (밤편지 and its gloss with Melon's gloss); true cross pairs: Genie 밤편지 x3 spellings with Melon's 10,
+    # of which the alias spelling (k3) was missed.
+    assert cross.precision == pytest.approx(2 / 6) and cross.recall == pytest.approx(2 / 3)
+    # Without the Melon truth the Melon rows are simply unmatched.
+    assert score_catalogue(both, truth_by_row(TRUTH)).unmatched_rows == 4
+
+
+def test_a_melon_truth_without_songs_is_a_one_line_error():
+    with pytest.raises(GroundTruthError, match="no 'songs' map"):
+        MelonTruth.of({"generator": "melon"})

@@ -13,7 +13,7 @@ from crawlers.pipelines import CoverNotImage, RowValidator, inspect_image
 from schemas import bronze
 
 GOOD_PLAYLIST = {
-    "run_key": "r1", "plm_seq": 7, "title": "비 오는 날", "subtitle": None, "maker_name": "DJ 지니",
+    "run_key": "r1", "source": "genie", "plm_seq": 7, "title": "비 오는 날", "subtitle": None, "maker_name": "DJ 지니",
     "maker_id": "DJ0001", "song_count": 2, "view_count": 10, "like_count": None, "tags": ["비오는날"],
     "cover_url": "http://x/c.JPG", "cover_sha1": None, "cover_status": "missing", "content_hash": "ab",
     "source_url": "http://x/playlist/detailView?plmSeq=7", "fetched_at": "2026-01-01T00:00:00+00:00",

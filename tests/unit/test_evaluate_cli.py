@@ -38,9 +38,10 @@ def _publish_lineage(rows):
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
     try:
-        con.execute("CREATE TABLE song_lineage (plm_seq BIGINT, position INTEGER, song_key VARCHAR, "
-                    "artist_name VARCHAR, song_title VARCHAR)")
-        con.executemany("INSERT INTO song_lineage VALUES (?, ?, ?, ?, ?)", rows)
+        con.execute("CREATE TABLE song_lineage (source VARCHAR, plm_seq BIGINT, position INTEGER, song_id VARCHAR, "
+                    "song_key VARCHAR, artist_name VARCHAR, song_title VARCHAR)")
+        con.executemany("INSERT INTO song_lineage VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [r if len(r) == 7 else ("genie", r[0], r[1], None, *r[2:]) for r in rows])
     finally:
         con.close()
 
@@ -92,6 +93,30 @@ def test_the_table_form_has_a_row_per_class(home, tmp_path):
     assert "kept apart" in lines["class"]
     cells = [c.strip() for c in lines["neg_live"].split("│")[1:-1]]
     assert cells == ["neg_live", "1", "1.0", "1.0", "1.0", "1"]
+
+
+def test_with_a_melon_truth_it_scores_per_source_and_across_sources(home, tmp_path):
+    # Melon's playlist 1 (another playlist than Genie's 1) lists 밤편지 as song 10 (merged with Genie's:
+    # right) and a cover by another artist as song 11 (kept apart: right).
+    _publish_lineage([*LINEAGE, ("melon", 1, 1, "10", "iu|밤편지", "아이유", "밤편지"),
+                      ("melon", 1, 2, "11", "other|밤편지", "Other", "밤편지")])
+    truth, melon = tmp_path / "truth.json", tmp_path / "melon"
+    truth.write_text(json.dumps(TRUTH, ensure_ascii=False), encoding="utf-8")
+    melon.mkdir()
+    (melon / "ground_truth.json").write_text(json.dumps(
+        {"generator": "melon", "songs": {"10": "IU - 밤편지", "11": "Other - 밤편지"},
+         "shared_with_genie": {"10": "same"}, "negatives": {"11": {"class": "neg_cover", "of": 10}}},
+        ensure_ascii=False), encoding="utf-8")
+    out = CliRunner().invoke(cli, ["evaluate", "catalogue", "--ground-truth", str(truth), "--melon-truth", str(melon)])
+    assert out.exit_code == 0, out.output
+    scores = json.loads(out.output)
+    assert set(scores["by_source"]) == {"genie", "melon"} and scores["matched_rows"] == 7
+    assert scores["by_source"]["melon"]["form_pair_precision"] == 1.0
+    assert (scores["cross_source"]["pair_precision"], scores["cross_source"]["pair_recall"]) == (1.0, 1.0)
+    assert scores["per_class"]["melon_neg_cover"]["kept_apart"] == 1.0
+    table = CliRunner().invoke(cli, ["evaluate", "catalogue", "--ground-truth", str(truth), "--melon-truth",
+                                     str(melon / "ground_truth.json"), "--table"])
+    assert "across sources (a Genie and a Melon spelling): pair precision 1.0000, recall 1.0000" in table.output
 
 
 def test_evaluate_pairs_scores_the_shipped_hand_labelled_set_per_class():

@@ -13,13 +13,16 @@ ALLOWED: dict[str, set[str]] = {
     "schemas": {"core"},
     "warehouse": {"core", "schemas"},
     "crawlers": {"core", "schemas", "warehouse"},
+    # imports of published datasets clean text and hash playlists as the crawl does
+    "importers": {"core", "schemas", "warehouse", "crawlers"},
     "spark_jobs": {"core", "schemas", "warehouse"},
     "quality": {"core", "schemas", "warehouse"},
     "scoring": {"core", "schemas", "warehouse", "spark_jobs"},
     # a development tool: the pipeline never imports it (only scenetune.site starts it)
     "demo_site": {"core"},
-    "scenetune": {"core", "schemas", "warehouse", "crawlers", "spark_jobs", "quality", "scoring", "demo_site"},
-    "dags": {"scenetune", "core", "schemas", "warehouse", "crawlers", "spark_jobs", "quality", "scoring"},
+    "scenetune": {"core", "schemas", "warehouse", "crawlers", "importers", "spark_jobs", "quality", "scoring",
+                  "demo_site"},
+    "dags": {"scenetune", "core", "schemas", "warehouse", "crawlers", "importers", "spark_jobs", "quality", "scoring"},
 }
 OURS = set(ALLOWED) | {"bench", "tests"}
 

@@ -9,7 +9,7 @@ from schemas import bronze, gold
 
 
 def songs(rows: list[dict]) -> pa.Table:
-    base = {"title": "밤편지", "artist": "IU", "artist_key": "iu", "song_ids": ["1"], "genres": ["가요", "발라드"],
+    base = {"title": "밤편지", "artist": "IU", "artist_key": "iu", "song_ids": ["1"], "melon_song_ids": [], "sources": ["genie"], "genres": ["가요", "발라드"],
             "genre_source": "song_page", "playlist_count": 1, "row_count": 1, "spellings": 1, "tags": ["밤"],
             **{f"tags_{c}": [] for c in (*gold.TAG_CATEGORIES, "other")}, "tags_time": ["밤"], "no_tags": False,
             "run_key": "20261116T000000Z"}

@@ -29,7 +29,7 @@ def test_arrow_and_spark_schemas_follow_the_declaration():
 
 def test_json_schema_rejects_missing_and_extra_fields():
     table = TABLES["bronze.playlist_songs"]
-    row = dict(run_key="r", plm_seq=1, position=1, song_id="1", song_title="t", artist_id=None,
+    row = dict(run_key="r", source="genie", plm_seq=1, position=1, song_id="1", song_title="t", artist_id=None,
                artist_name="a", album_id=None, album_title=None, album_art_url=None)
     jsonschema.validate(row, table.json_schema())
     with pytest.raises(jsonschema.ValidationError, match="'song_title' is a required property"):
