@@ -453,7 +453,7 @@ class _Builder:
         self.book, self.kr, self.en = real.book, real.kr, real.en
         self.tag_counts = reference.melon_tag_counts()
         # Melon songs by internal index j (ids come from a permutation at the end)
-        self.kind: list[str] = []  # shared | negative | re_release | melon
+        self.kind: list[str] = []  # in_genie (shared with Genie) | negative | re_release | melon
         self.title: list[str] = []
         self.artists: list[tuple[int, ...]] = []  # indexes into self.artist_table
         self.album = array("i")  # numeric columns in arrays: the full scale has 708k songs
@@ -739,7 +739,7 @@ class _Builder:
             title, artists, cls = self._spelling(rs, i, cls)
             album = self._genie_album(i, rs)
             major, major2 = self._majors_of(i, rs)
-            j = self.add_song("shared", title, artists, album, major, major2, pool.mood[i], pool.canonical_key(i),
+            j = self.add_song("in_genie", title, artists, album, major, major2, pool.mood[i], pool.canonical_key(i),
                               position_of[i])
             self.shared_class[j] = cls
             self.genie_index_of[j] = i
@@ -806,7 +806,7 @@ class _Builder:
     # ---- cross-source hard negatives
     def add_negatives(self) -> None:
         pool = self.pool
-        shared = [j for j in range(len(self.kind)) if self.kind[j] == "shared"]
+        shared = [j for j in range(len(self.kind)) if self.kind[j] == "in_genie"]
         shared.sort(key=lambda j: self.score[j])
         n_per = max(MIN_PER_CLASS, round(NEGATIVE_SHARE * len(shared)))
         r = random.Random(f"melon-negatives:{self.seed}:{self.scale_name}")
@@ -975,8 +975,8 @@ class _Builder:
     # ---- re-releases
     def add_re_releases(self, count: int) -> None:
         r = random.Random(f"melon-rerelease:{self.seed}:{self.scale_name}")
-        originals = [j for j in range(len(self.kind)) if self.kind[j] in ("shared", "melon")]
-        shared = [j for j in originals if self.kind[j] == "shared"]
+        originals = [j for j in range(len(self.kind)) if self.kind[j] in ("in_genie", "melon")]
+        shared = [j for j in originals if self.kind[j] == "in_genie"]
         picks: list[int] = []
         if shared:  # some of the shared songs, so the re-release is a cross-source case too
             picks += r.sample(shared, min(len(shared), max(MIN_PER_CLASS, count // 4)))

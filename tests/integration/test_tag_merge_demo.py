@@ -24,8 +24,8 @@ def test_the_planted_groups_are_merged_with_the_shares_the_site_planted(spark, g
     for name in ("SCENETUNE_TAG_MERGE_MIN_P", "SCENETUNE_TAG_MERGE_MIN_LIFT", "SCENETUNE_TAG_MERGE_MIN_PLAYLISTS"):
         monkeypatch.delenv(name, raising=False)  # the shipped defaults
     playlists = spark.createDataFrame(
-        [(p["plm_seq"], list(dict.fromkeys(clean_tag(t) for t in p["tags"]))) for p in ground_truth["playlists"]],
-        "plm_seq bigint, tags array<string>")
+        [("genie", p["plm_seq"], list(dict.fromkeys(clean_tag(t) for t in p["tags"]))) for p in ground_truth["playlists"]],
+        "source string, plm_seq bigint, tags array<string>")
     counts, pairs, tagged = count_cooccurrence(playlists)
     assert tagged == sum(1 for p in ground_truth["playlists"] if p["tags"])
     rows = {r["tag"]: r for r in merge_tags(counts, pairs, MergeRule.from_settings())}
