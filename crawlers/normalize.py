@@ -15,9 +15,10 @@ from typing import Any
 from urllib.parse import urljoin
 
 from crawlers import genie_selectors as sel
+from schemas.bronze import GENIE
 from schemas.taxonomy import split_genres
 
-SOURCE = "genie"  # bronze.SOURCE of every row the crawl writes
+SOURCE = GENIE  # bronze.SOURCE of every row the crawl writes
 
 _SPACES = re.compile(r"\s+")
 

@@ -47,7 +47,7 @@ from warehouse import delta
 
 log = logging.getLogger(__name__)
 
-SOURCE = "melon"
+SOURCE = bronze.MELON
 PLAYLIST_FILES = ("train.json", "val.json", "test.json")
 SONG_META = "song_meta.json"
 GENRES = "genre_gn_all.json"
@@ -100,8 +100,11 @@ class _Stage:
             self.rows = []
 
     def close(self) -> None:
-        self.flush()
-        self._writer.close()
+        """Write what is left and close the file (again: nothing to do); then :meth:`batches` reads it."""
+        if self._writer is not None:
+            self.flush()
+            self._writer.close()
+            self._writer = None
 
     def batches(self) -> pa.RecordBatchReader:
         return pq.ParquetFile(self.path).iter_batches(batch_size=BATCH_ROWS)
@@ -173,15 +176,16 @@ def _record_hash(*values: Any) -> str:
     return hashlib.sha1(payload.encode("utf-8")).hexdigest()
 
 
-def _earlier_hashes(table: Table, key: str, run_key: str) -> dict[Any, str]:
-    """Per id, the content hash of the newest earlier Melon row (never this run's own: a re-run loads again)."""
-    data = delta.read_or_empty(table, columns=("run_key", key, "content_hash", "fetched_at"),
-                               filters=[("source", "=", SOURCE)])
+def _earlier(table: Table, columns: list[str], run_key: str) -> pa.Table:
+    """The earlier Melon rows of ``table`` (never this run's own: a re-run loads again), oldest first."""
+    data = delta.read_or_empty(table, columns=[*columns, "run_key", "fetched_at"], filters=[("source", "=", SOURCE)])
     data = data.filter(pc.not_equal(data["run_key"], run_key))
-    if not data.num_rows:
-        return {}
-    order = pc.sort_indices(data, sort_keys=[("fetched_at", "ascending"), ("run_key", "ascending")])
-    data = data.take(order)
+    return data.take(pc.sort_indices(data, sort_keys=[("fetched_at", "ascending"), ("run_key", "ascending")]))
+
+
+def _earlier_hashes(table: Table, key: str, run_key: str) -> dict[Any, str]:
+    """Per id, the content hash of the newest earlier Melon row."""
+    data = _earlier(table, [key, "content_hash"], run_key)
     return dict(zip(data[key].to_pylist(), data["content_hash"].to_pylist()))  # the newest wins
 
 
@@ -201,6 +205,10 @@ class _Import:
             "run_key": self.run_key, "source": SOURCE, "file": file, "record": record,
             "record_id": None if record_id is None else str(record_id), "kind": kind, "reason": reason,
             "dropped": dropped, "raw": None if raw is None else _raw(raw)})
+
+    def reject(self, file: str, index: int, record: Any, kind: str, reason: str) -> None:
+        """Quarantine a whole record (kind playlist or song) with its reason; returns None for the caller."""
+        self.quarantine(file, index, record.get("id") if isinstance(record, dict) else None, kind, reason, raw=record)
 
     def file_fault(self, name: str, reason: str) -> None:
         self.books.add("files_failed")
@@ -249,8 +257,7 @@ class _Import:
 
     def song_row(self, index: int, record: Any, seen: dict[int, int]) -> dict[str, Any] | None:
         def bad(reason: str) -> None:
-            self.quarantine(SONG_META, index, record.get("id") if isinstance(record, dict) else None, "song",
-                            reason, raw=record)
+            return self.reject(SONG_META, index, record, "song", reason)
 
         if not isinstance(record, dict):
             return bad(f"a song record is an object, not {type(record).__name__}")
@@ -324,17 +331,11 @@ class _Import:
         staged and earlier song rows, so playlist rows carry the spelling like a crawled row does."""
         lookup: dict[int, tuple] = {}
         columns = ["song_id", "title", "artist_id", "artist_name", "album_id", "album_title"]
-        earlier = delta.read_or_empty(bronze.SONGS_INFO, columns=[*columns, "run_key", "fetched_at"],
-                                      filters=[("source", "=", SOURCE)])
-        earlier = earlier.filter(pc.not_equal(earlier["run_key"], self.run_key))
-        earlier = earlier.take(pc.sort_indices(earlier, sort_keys=[("fetched_at", "ascending"),
-                                                                   ("run_key", "ascending")]))
+        earlier = _earlier(bronze.SONGS_INFO, columns, self.run_key)
         stage = self.stages[bronze.SONGS_INFO.name]
-        stage.flush()
+        stage.close()  # every song is read: the staged rows are final, and readable now
         sources = [earlier.select(columns).to_batches()]
         if stage.count:
-            stage._writer.close()  # readable now; nothing is added to songs after this
-            stage._writer = None
             sources.append(pq.ParquetFile(stage.path).iter_batches(batch_size=BATCH_ROWS, columns=columns))
         for batches in sources:
             for batch in batches:
@@ -346,8 +347,7 @@ class _Import:
     def playlist_rows(self, name: str, index: int, record: Any, seen: dict[int, str],
                       songs_of: dict[int, tuple]) -> tuple[dict, list[dict]] | None:
         def bad(reason: str) -> None:
-            self.quarantine(name, index, record.get("id") if isinstance(record, dict) else None, "playlist",
-                            reason, raw=record)
+            return self.reject(name, index, record, "playlist", reason)
 
         if not isinstance(record, dict):
             return bad(f"a playlist record is an object, not {type(record).__name__}")
@@ -427,8 +427,7 @@ def import_melon(directory: Path | str, partition: RunPartition) -> Imported:
         job.read_songs()
         job.read_playlists()
         for stage in job.stages.values():
-            if stage._writer is not None:
-                stage.close()
+            stage.close()
         run = job.run_row(started, time.perf_counter() - clock)
         versions = {}
         for table in TABLES:  # the rows first, the books last: books never name rows that are not there

@@ -34,13 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ScenetuneError
+from schemas.bronze import GENIE
 
 
 class GroundTruthError(ScenetuneError, ValueError):
     """The ground truth cannot be read or has not the expected shape (one line)."""
-
-
-GENIE = "genie"
 
 
 @dataclass(frozen=True)
@@ -218,13 +216,10 @@ def score_catalogue(rows: Iterable[Mapping[str, Any]], truth: Mapping[tuple[int,
     classes = classes or {}
     unmatched = 0
     for row in rows:
-        source = row.get("source") or GENIE
         at = (int(row["plm_seq"]), int(row["position"]))
-        if source == GENIE:
-            true_key, row_classes = truth.get(at), classes.get(at)
-        else:
-            true_key = melon.songs.get(str(row["song_id"])) if melon and row.get("song_id") is not None else None
-            row_classes = melon.classes_of(str(row["song_id"])) if true_key is not None else ()
+        true_key = true_key_of(row, truth, melon)
+        row_classes = classes.get(at) if (row.get("source") or GENIE) == GENIE else (
+            melon.classes_of(str(row["song_id"])) if true_key is not None else ())
         if true_key is None:
             unmatched += 1
             continue
@@ -301,6 +296,17 @@ def class_scores(spellings: Sequence[tuple[Hashable, Hashable, Iterable[str]]], 
     return out
 
 
+def true_key_of(row: Mapping[str, Any], truth: Mapping[tuple[int, int], str],
+                melon: MelonTruth | None) -> str | None:
+    """A catalogue row's true song: a Genie row's by its place in the Genie truth, a Melon row's by its song id
+    in the Melon truth; None when the truth does not know it."""
+    if (row.get("source") or GENIE) == GENIE:
+        return truth.get((int(row["plm_seq"]), int(row["position"])))
+    if melon is None or row.get("song_id") is None:
+        return None
+    return melon.songs.get(str(row["song_id"]))
+
+
 def cross_source_scores(rows: Iterable[Mapping[str, Any]], truth: Mapping[tuple[int, int], str],
                         melon: MelonTruth) -> PairScores:
     """Pair precision and recall over the pairs of one Genie and one Melon spelling (a spelling: its source,
@@ -309,11 +315,9 @@ def cross_source_scores(rows: Iterable[Mapping[str, Any]], truth: Mapping[tuple[
     votes: dict[tuple[str, str, str], Counter] = {}
     predicted: dict[tuple[str, str, str], str] = {}
     for row in rows:
-        source = row.get("source") or GENIE
-        true_key = (truth.get((int(row["plm_seq"]), int(row["position"]))) if source == GENIE
-                    else melon.songs.get(str(row.get("song_id"))))
+        true_key = true_key_of(row, truth, melon)
         if true_key is not None:
-            spelling = (source, row["artist_name"], row["song_title"])
+            spelling = (row.get("source") or GENIE, row["artist_name"], row["song_title"])
             votes.setdefault(spelling, Counter())[true_key] += 1
             predicted[spelling] = row["song_key"]
     cells: dict[tuple, Counter] = {}

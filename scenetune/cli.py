@@ -582,10 +582,10 @@ def evaluate_catalogue(ground_truth_path: str | None, scale: str | None, seed: i
 
         s = settings.load()
         truth = demo_ground_truth(scale or s.demo_scale, s.demo_seed if seed is None else seed)
+    melon_dir = settings.load().melon_dir
+    if melon_truth_path is None and melon_dir is not None and (melon_dir / "ground_truth.json").is_file():
+        melon_truth_path = melon_dir
     melon_truth = None
-    if melon_truth_path is None and settings.load().melon_dir is not None:
-        melon_truth_path = settings.load().melon_dir if (settings.load().melon_dir / "ground_truth.json").is_file() \
-            else None
     if melon_truth_path is not None:
         melon_truth = load_ground_truth(melon_truth_path / "ground_truth.json" if melon_truth_path.is_dir()
                                         else melon_truth_path)

@@ -8,8 +8,9 @@ RUN = C("run_key", "string", False, "run whose crawl fetched the row")
 ATTEMPT_DOC = ("detail pages: how many runs have now tried this plm_seq without an answer, this one included "
                "(a page not fetched is no try); song pages: the same for the song id; null for other kinds")
 SONG_ID_DOC = "song pages: the Genie song id (xgnm) of the page"
-SOURCES = ("genie", "melon")
-COVER_SOURCE = "genie"  # the only source whose playlists have covers (Melon's dataset has none)
+GENIE, MELON = "genie", "melon"
+SOURCES = (GENIE, MELON)
+COVER_SOURCE = GENIE  # the only source whose playlists have covers (Melon's dataset has none)
 SOURCE = C("source", "string", False,
            "genie (the crawl of Genie's site) | melon (the Kakao Arena Melon dataset, imported by importers.melon)")
 

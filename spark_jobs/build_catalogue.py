@@ -39,6 +39,7 @@ from core.errors import ConfigurationError
 from core.process import exit_now
 from core.runs import RunPartition
 from schemas import bronze, gold, silver
+from schemas.bronze import GENIE, MELON
 from schemas.taxonomy import OTHER
 from spark_jobs import song_identity, tag_merge
 from spark_jobs.io import read_delta, remove_staging, write_table
@@ -51,9 +52,6 @@ log = logging.getLogger(__name__)
 TITLE_FIELDS = ("title_clean string, title_key string, title_loose_key string, title_gloss_key string, "
                 "title_base_key string, title_version_key string, title_base string, feat array<string>, credit string, "
                 "remaster string, live string, inst boolean, remix string, version string, ost string, gloss string")
-
-
-GENIE, MELON = bronze.SOURCES
 
 
 def _source_id(column: str):
