@@ -12,7 +12,7 @@ demo: setup       ## run catalogue_refresh through Airflow on the embedded demo 
 	@$(VENV)/bin/scenetune demo
 
 test: setup       ## the whole test suite (what CI runs)
-	@$(PY) -m pytest -q -p no:cacheprovider
+	@$(PY) -m pytest -q -p no:cacheprovider --durations=15
 
 test-fast: setup  ## unit and DAG-integrity tests only
 	@$(PY) -m pytest -q -p no:cacheprovider tests/unit tests/dags

@@ -66,6 +66,7 @@ BUILD_TIMEOUT_S = 3600
 SCORE_TIMEOUT_S = 3600
 CHANGE_SHARE = 0.01
 CHANGE_SEED = 11
+CONTENTION_SHARE = 0.05  # other processes' CPU above this share of the cores: the figures were measured sharing them
 GOALS = {"total_s": 900, "incremental_s": 120, "peak_rss_mb": 8192, "sentences_per_s": 600}
 # What the build writes, in the order it commits (build_catalogue: transform's outputs, then the embeddings).
 WRITE_ORDER = ("silver.playlists", "silver.playlist_songs", "gold.songs", "gold.tags", "gold.artist_aliases",
@@ -107,6 +108,52 @@ def encoder_dir() -> Path:
 
 
 # --- running a child, measured --------------------------------------------------------------------
+class _CpuShare:
+    """How much of the machine's CPU time processes outside ``proc``'s tree used while it ran (0..1): what
+    says whether a measurement shared the cores, rather than a load average that still holds earlier work."""
+
+    EVERY_S = 2.0
+
+    def __init__(self, proc) -> None:
+        import psutil
+
+        self.proc, self.psutil = proc, psutil
+        self.cores = psutil.cpu_count() or 1
+        self.started = self.last = time.monotonic()
+        self.busy0 = self._busy()
+        self.tree_cpu: dict[int, float] = {}  # pid -> its CPU seconds at the last sample
+        self.tree_total = 0.0
+
+    def _busy(self) -> float:
+        t = self.psutil.cpu_times()
+        return sum(t) - t.idle - getattr(t, "iowait", 0.0)
+
+    def sample(self) -> None:
+        if time.monotonic() - self.last < self.EVERY_S:
+            return
+        self.last = time.monotonic()
+        try:
+            parent = self.psutil.Process(self.proc.pid)
+            procs = (parent, *parent.children(recursive=True))
+        except self.psutil.Error:
+            return
+        for p in procs:
+            try:
+                times = p.cpu_times()
+            except self.psutil.Error:
+                continue
+            used = times.user + times.system
+            self.tree_total += used - self.tree_cpu.get(p.pid, 0.0)
+            self.tree_cpu[p.pid] = used
+
+    def other_share(self) -> float:
+        elapsed = self.last - self.started
+        if elapsed <= 0:
+            return 0.0
+        busy = self._busy() - self.busy0
+        return round(max(0.0, busy - self.tree_total) / (elapsed * self.cores), 3)
+
+
 def run_measured(cmd: list[str], env: dict[str, str], timeout_s: float, log_dir: Path, name: str) -> dict:
     """Run ``cmd`` as its own process group, stdout/stderr to ``log_dir/name.{out,err}``; wall seconds,
     peak RSS of the process tree (0.2 s samples), exit code, and whether it hit ``timeout_s`` (then the
@@ -120,11 +167,13 @@ def run_measured(cmd: list[str], env: dict[str, str], timeout_s: float, log_dir:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, start_new_session=True)
         peak = 0
         stop = threading.Event()
+        cpu = _CpuShare(proc)
 
         def sample() -> None:
             nonlocal peak
             while not stop.is_set():
                 peak = max(peak, bench_build._tree_rss(proc))
+                cpu.sample()
                 stop.wait(0.2)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -148,7 +197,7 @@ def run_measured(cmd: list[str], env: dict[str, str], timeout_s: float, log_dir:
                 pass
             break
     return {"returncode": proc.returncode, "timed_out": timed_out, "wall_s": round(time.perf_counter() - started, 2),
-            "peak_rss_mb": round(peak / 2**20), "answer": answer, "stdout": str(out_path), "stderr": str(err_path),
+            "peak_rss_mb": round(peak / 2**20), "other_cpu_share": cpu.other_share(), "answer": answer, "stdout": str(out_path), "stderr": str(err_path),
             "stderr_tail": err_path.read_text(errors="replace").strip().splitlines()[-25:]}
 
 
@@ -371,7 +420,7 @@ def _build_result(ran: dict, log_path: Path) -> dict:
     answer = ran["answer"] or {}
     ok = ran["returncode"] == 0 and "seconds" in answer and not ran["timed_out"]
     result = {"ok": ok, "seconds": answer.get("seconds"), "wall_s": ran["wall_s"], "peak_rss_mb": ran["peak_rss_mb"],
-              "versions": answer.get("versions"), "log": str(log_path), "stderr": ran["stderr"], **parsed}
+              "other_cpu_share": ran["other_cpu_share"], "versions": answer.get("versions"), "log": str(log_path), "stderr": ran["stderr"], **parsed}
     if not ok:
         result["failure"] = ("timeout" if ran["timed_out"] else
                              "exception" if answer.get("error") else f"exit code {ran['returncode']}")
@@ -595,7 +644,10 @@ def _measurement(scale: str, made: dict, genie: dict, ours: dict, incremental: d
     extra: dict[str, Any] = {
         "status": "ok" if ours["ok"] else ours.get("failure", "failed"),
         "ratio": round(value / baseline, 4) if baseline else None,  # value / baseline, as the issue asks
-        "contention": True,
+        # CPU time of processes outside the build's tree, as a share of the 2 cores over the build
+        "other_cpu_share": ours.get("other_cpu_share"),
+        "incremental_other_cpu_share": (incremental or {}).get("other_cpu_share"),
+        "contention": max((ours.get("other_cpu_share") or 0), ((incremental or {}).get("other_cpu_share") or 0)) > CONTENTION_SHARE,
         "load_average_start": [round(x, 2) for x in load_start],
         "load_average_end": [round(x, 2) for x in os.getloadavg()],
         "peak_rss_mb": ours["peak_rss_mb"],
@@ -679,7 +731,8 @@ def _measurement(scale: str, made: dict, genie: dict, ours: dict, incremental: d
         + (f"Pairs: rows P {overall['pair_precision']:.4f} / R {overall['pair_recall']:.4f}; cross-source P "
            f"{cross['pair_precision']:.4f} / R {cross['pair_recall']:.4f}. " if overall and cross else
            "Pair scores not computed. ")
-        + "2 cores, another engineer's tests running at the same time (contention)."
+        + f"2 cores; other processes used {100 * (ours.get('other_cpu_share') or 0):.0f}% of them during the build"
+        + (f", {100 * incremental['other_cpu_share']:.0f}% during the incremental one" if incremental else "") + "."
     )
     return Measurement(
         metric=f"whole catalogue build bronze → gold, Genie {scale} + Melon {scale} (embeddings from an empty cache)",

@@ -31,7 +31,9 @@ import numpy as np
 from bench.runner import Measurement
 
 DEFAULT_SCALE = "full"
-SCALES = {"full": (127_000, 40_000), "demo": (12_700, 4_000)}
+# (songs, distinct sentences): the Genie full build; Genie full + Melon full (bench_build_melon: 708,931 songs,
+# 86k distinct sentences of four labels each); a tenth of the first.
+SCALES = {"full": (127_000, 40_000), "melon": (709_000, 86_000), "demo": (12_700, 4_000)}
 RUNS = 100
 DOC = Path(__file__).resolve().parent.parent / "docs" / "QUERIES.md"
 
@@ -165,7 +167,8 @@ def run(scale: str) -> Measurement:
         "songs": songs, "distinct_sentences": sentences, "warehouse_mb": round(size_mb, 1), "runs": RUNS,
         "load_avg_1m_before": round(load_before, 2), "load_avg_1m_after": round(load_after, 2),
     }
-    notes = (f"Synthetic catalogue (random unit vectors, Zipf tags) at the full build's size; one connection, {RUNS} "
+    notes = (f"Synthetic catalogue (random unit vectors, Zipf tags) of {songs:,} songs and {sentences:,} distinct "
+             f"sentences ({scale} scale); one connection, {RUNS} "
              "runs of each query, design and baseline interleaved, the vector query for 100 different songs. "
              "Vector: `nearest_songs` (each song's exact 10 nearest, computed in the publish with FAISS "
              "IndexFlatIP over the distinct sentence vectors, then an ART index on song_key) vs the previous "

@@ -42,8 +42,8 @@ SONGS = Table(
           "tags of no category (genre tags, brands, weekdays, charts ...), most frequent first: kept, never lost"),
         C("no_tags", "bool", False, "none of its playlists has a tag (kept; MPIC dropped these)"),
         C("sentence_en", "string", True,
-          "its tag labels (gold.tag_map) in English (schemas/glossary.json), at most 3 per category in Genie's"
-          " category order, most frequent first: what is embedded (gold.song_embeddings); null: no tag of the"
+          "its 4 most frequent tag labels (gold.tag_map; at most 3 of one category) in English"
+          " (schemas/glossary.json), in Genie's category order: what is embedded (gold.song_embeddings); null: no tag of the"
           " six categories"),
         C("sentence_ko", "string", True, "the same labels in Korean"),
         C("playlist_count", "int64", False, "playlists that list the song"),

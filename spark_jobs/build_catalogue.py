@@ -61,6 +61,13 @@ def _source_id(column: str):
     return F.when(F.col("source") == GENIE, F.col(column)).otherwise(F.concat_ws(":", "source", column))
 
 
+def _of_category(category: str):
+    """An element predicate for ``F.filter`` (one parameter: a second one would be bound to the index)."""
+    from pyspark.sql import functions as F
+
+    return lambda tag: tag.getField("category") == F.lit(category)
+
+
 def _parse_titles_udf():
     """Vectorised spark_jobs.normalise.parse_title: one title column in, its fields out."""
     from pyspark.sql.functions import pandas_udf
@@ -208,23 +215,26 @@ def transform(bronze_playlists, bronze_songs, bronze_songs_info, run_key: str,
     playlist_tags = (silver_playlists.select("source", "plm_seq", F.explode("tags").alias("tag"))
                      .join(F.broadcast(categories), "tag", "left")
                      .withColumn("category", F.coalesce("category", F.lit(OTHER)))
-                     .withColumn("is_genre", F.coalesce("is_genre", F.lit(False))))
+                     .withColumn("is_genre", F.coalesce("is_genre", F.lit(False)))
+                     .localCheckpoint())  # small (a tag on a playlist: 663k rows at Melon scale), read three times
+    # Broadcast: one row per tag on a playlist is far smaller than the song rows it meets (7M at Melon scale),
+    # which then stay where they are instead of being shuffled for a sort-merge join.
     song_tag_counts = (
         silver_songs.select("song_key", "source", "plm_seq").distinct()
-        .join(playlist_tags, ["source", "plm_seq"])
+        .join(F.broadcast(playlist_tags), ["source", "plm_seq"])
         .groupBy("song_key", "tag", "category", "is_genre")
         .agg(F.count("*").alias("n"))
+        .localCheckpoint()  # the songs' tags and gold.tags' song counts both read it
     )
-    by_frequency = F.struct((-F.col("n")).alias("neg"), "tag")  # sorted: most frequent first, then by tag
-    per_category = [F.sort_array(F.collect_list(F.when(F.col("category") == c, by_frequency))).alias(f"_{c}")
-                    for c in (*gold.TAG_CATEGORIES, OTHER)]  # collect_list skips the nulls of other categories
+    # One sorted list per song (most frequent first, then by tag); each category's list is filtered from it
+    # in the JVM (one collect and sort per song, not one per category).
+    by_frequency = F.sort_array(F.collect_list(F.struct((-F.col("n")).alias("neg"), "tag", "category", "is_genre")))
     song_tags = (
-        song_tag_counts.groupBy("song_key")
-        .agg(F.sort_array(F.collect_list(by_frequency)).alias("_all"), *per_category,
-             F.array_sort(F.collect_set(F.when(F.col("is_genre"), F.col("tag")))).alias("_tag_genres"))
-        # an array of structs gives the array of one field: no per-element lambdas
+        song_tag_counts.groupBy("song_key").agg(by_frequency.alias("_all"))
         .select("song_key", F.col("_all.tag").alias("tags"),
-                *[F.col(f"_{c}.tag").alias(f"tags_{c}") for c in (*gold.TAG_CATEGORIES, OTHER)], "_tag_genres")
+                *[F.filter("_all", _of_category(c))["tag"].alias(f"tags_{c}")
+                  for c in (*gold.TAG_CATEGORIES, OTHER)],
+                F.array_sort(F.filter("_all", lambda t: t.getField("is_genre"))["tag"]).alias("_tag_genres"))
     )
 
     # Genres from the newest song page (Melon: song record) of each song id; a song takes the genres of
@@ -303,12 +313,10 @@ def transform(bronze_playlists, bronze_songs, bronze_songs_info, run_key: str,
                   .localCheckpoint())  # computed once: the songs table and both embedding tables read it
 
     gold_tags = (
-        playlist_tags.join(silver_songs.select("source", "plm_seq", "song_key"), ["source", "plm_seq"], "left")
-        .groupBy("tag", "category")
-        .agg(
-            F.size(F.collect_set(F.struct("source", "plm_seq"))).cast("bigint").alias("playlist_count"),
-            F.size(F.collect_set("song_key")).cast("bigint").alias("song_count"),
-        )
+        playlist_tags.groupBy("tag", "category")
+        .agg(F.size(F.collect_set(F.struct("source", "plm_seq"))).cast("bigint").alias("playlist_count"))
+        .join(song_tag_counts.groupBy("tag").agg(F.count("*").cast("bigint").alias("song_count")), "tag", "left")
+        .withColumn("song_count", F.coalesce("song_count", F.lit(0).cast("bigint")))  # a tag on songless playlists
         .withColumn("run_key", F.lit(run_key))
         .select(*gold.TAGS.column_names)
     )

@@ -10,7 +10,7 @@ import pytest
 
 from quality.checks import check_vectors
 from spark_jobs.embeddings import DIMENSIONS, encode, normalise
-from spark_jobs.sentences import LABELS_PER_CATEGORY, sentence_id, song_sentence
+from spark_jobs.sentences import LABELS_PER_CATEGORY, LABELS_PER_SONG, sentence_id, song_sentence
 
 # tag -> (label, the label's category), as gold.tag_map says
 LABELS = {
@@ -22,13 +22,20 @@ LABELS = {
 }
 
 
-def test_labels_in_category_order_most_frequent_first_merged_tags_once():
+def test_the_most_frequent_labels_in_category_order_merged_tags_once():
     tags = ["눈오는날", "밤", "고백", "흐린날", "드라이브", "사랑", "비오는날", "잔잔한", "겨울", "발라드", "NORDLUX"]
     sentence = song_sentence(tags, LABELS)
-    assert sentence.korean == "드라이브, 사랑, 밤, 잔잔한, 비오는날, 겨울"
-    assert sentence.english == "drive, love, night, calm, rainy day, winter"
-    assert sentence.labels == ("드라이브", "사랑", "밤", "잔잔한", "비오는날", "겨울")
+    # 흐린날 and 비오는날 are one label; the first four labels by frequency: 겨울, 밤, 사랑, 비오는날
+    assert LABELS_PER_SONG == 4
+    assert sentence.korean == "사랑, 밤, 비오는날, 겨울"
+    assert sentence.english == "love, night, rainy day, winter"
+    assert sentence.labels == ("사랑", "밤", "비오는날", "겨울")
     assert sentence.untranslated == ()
+
+
+def test_tags_of_no_category_do_not_count_towards_the_song_cap():
+    sentence = song_sentence(["발라드", "NORDLUX", "밤", "잔잔한", "드라이브", "사랑", "비오는날"], LABELS)
+    assert sentence.english == "drive, love, night, calm"
 
 
 def test_each_category_keeps_its_first_labels_only():
