@@ -2,11 +2,11 @@
 
 A song's tags (gold.songs.tags, most frequent first) are mapped to their labels (gold.tag_map),
 tags of no category are left out (genres, brands, charts: MPIC joined only the six category lists),
-and the song keeps its ``LABELS_PER_SONG`` most frequent labels, at most ``LABELS_PER_CATEGORY`` of one
-category, written in Genie's category order (situation, emotion, time, style, weather, season). The English sentence joins the labels'
-glossary texts (schemas/glossary.json) with commas — ``drive, love, night, calm, rainy day,
-winter`` — and is what is embedded; the Korean sentence joins the labels themselves. A label the
-glossary lacks stays in Korean inside the English sentence and is listed in ``untranslated``.
+and the song keeps its ``LABELS_PER_SONG`` most frequent labels, at most ``LABELS_PER_CATEGORY`` of
+one category, written in Genie's category order (situation, emotion, time, style, weather, season).
+The English sentence joins the labels' glossary texts (schemas/glossary.json) with commas — ``drive,
+love, night, rainy day`` — and is what is embedded; the Korean sentence joins the labels themselves.
+A label the glossary lacks stays in Korean inside the English sentence and is listed in ``untranslated``.
 
 The caps keep the sentence about a song's dominant contexts: a hit listed in 300 playlists carries
 nearly every tag, and a sentence of all of them says nothing. They also decide how many distinct
