@@ -147,7 +147,7 @@ class _CpuShare:
             self.tree_cpu[p.pid] = used
 
     def other_share(self) -> float:
-        elapsed = self.last - self.started
+        elapsed = time.monotonic() - self.started  # the same span as the machine's busy time below
         if elapsed <= 0:
             return 0.0
         busy = self._busy() - self.busy0
@@ -197,7 +197,8 @@ def run_measured(cmd: list[str], env: dict[str, str], timeout_s: float, log_dir:
                 pass
             break
     return {"returncode": proc.returncode, "timed_out": timed_out, "wall_s": round(time.perf_counter() - started, 2),
-            "peak_rss_mb": round(peak / 2**20), "other_cpu_share": cpu.other_share(), "answer": answer, "stdout": str(out_path), "stderr": str(err_path),
+            "peak_rss_mb": round(peak / 2**20), "other_cpu_share": cpu.other_share(), "answer": answer,
+            "stdout": str(out_path), "stderr": str(err_path),
             "stderr_tail": err_path.read_text(errors="replace").strip().splitlines()[-25:]}
 
 
@@ -420,7 +421,8 @@ def _build_result(ran: dict, log_path: Path) -> dict:
     answer = ran["answer"] or {}
     ok = ran["returncode"] == 0 and "seconds" in answer and not ran["timed_out"]
     result = {"ok": ok, "seconds": answer.get("seconds"), "wall_s": ran["wall_s"], "peak_rss_mb": ran["peak_rss_mb"],
-              "other_cpu_share": ran["other_cpu_share"], "versions": answer.get("versions"), "log": str(log_path), "stderr": ran["stderr"], **parsed}
+              "other_cpu_share": ran["other_cpu_share"], "versions": answer.get("versions"), "log": str(log_path),
+              "stderr": ran["stderr"], **parsed}
     if not ok:
         result["failure"] = ("timeout" if ran["timed_out"] else
                              "exception" if answer.get("error") else f"exit code {ran['returncode']}")
@@ -647,7 +649,8 @@ def _measurement(scale: str, made: dict, genie: dict, ours: dict, incremental: d
         # CPU time of processes outside the build's tree, as a share of the 2 cores over the build
         "other_cpu_share": ours.get("other_cpu_share"),
         "incremental_other_cpu_share": (incremental or {}).get("other_cpu_share"),
-        "contention": max((ours.get("other_cpu_share") or 0), ((incremental or {}).get("other_cpu_share") or 0)) > CONTENTION_SHARE,
+        "contention": max(ours.get("other_cpu_share") or 0,
+                          (incremental or {}).get("other_cpu_share") or 0) > CONTENTION_SHARE,
         "load_average_start": [round(x, 2) for x in load_start],
         "load_average_end": [round(x, 2) for x in os.getloadavg()],
         "peak_rss_mb": ours["peak_rss_mb"],

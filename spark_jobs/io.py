@@ -47,7 +47,7 @@ def stage(df, table: Table, run_key: str) -> Path:
 
 def commit_staged(table: Table, staged: Path) -> int:
     """Replace the Delta table with the staged Parquet files in one delta-rs commit, streamed batch by batch
-    (7M song rows read whole into Arrow, then cast, held ~2x their size on the driver)."""
+    (read whole and then cast, 7M song rows were held ~2x their size on the driver)."""
     schema = table.arrow_schema()
     batches = pads.dataset(str(staged), format="parquet").to_batches(columns=table.column_names)
     conformed = (batch.cast(schema) for batch in batches)

@@ -11,7 +11,7 @@ A label the glossary lacks stays in Korean inside the English sentence and is li
 The caps keep the sentence about a song's dominant contexts: a hit listed in 300 playlists carries
 nearly every tag, and a sentence of all of them says nothing. They also decide how many distinct
 sentences there are to embed: over Genie and Melon (709k songs) three per category and no song cap
-gave 339,732 distinct sentences of ~70 characters, four labels per song 86,034 of ~32 (a quarter of
+gave 339,732 distinct sentences of ~70 characters, four labels per song 86,007 of ~32 (a quarter of
 the sentences, each embedded ~1.8x faster).
 """
 
