@@ -11,8 +11,12 @@ setup:            ## install system packages, the venv and the project (idempote
 demo: setup       ## run catalogue_refresh through Airflow on the embedded demo site, then query it
 	@$(VENV)/bin/scenetune demo
 
+# Two test processes even on 2 cores: a serial run leaves about half the CPU idle (Airflow, JVM and
+# Scrapy start-ups wait on each other). Each file runs in one process, so its module fixtures are made once.
+TEST_WORKERS ?= 2
+
 test: setup       ## the whole test suite (what CI runs)
-	@$(PY) -m pytest -q -p no:cacheprovider --durations=15
+	@$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 test-fast: setup  ## unit and DAG-integrity tests only
 	@$(PY) -m pytest -q -p no:cacheprovider tests/unit tests/dags

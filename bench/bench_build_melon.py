@@ -154,6 +154,54 @@ class _CpuShare:
         return round(max(0.0, busy - self.tree_total) / (elapsed * self.cores), 3)
 
 
+class _TreeMemory:
+    """Peak memory of ``proc``'s process tree: summed RSS (what the goal names; it counts the pages forked
+    PySpark workers share with their daemon once per process), summed PSS (each shared page split between its
+    sharers: what the tree really holds), and who held what at the RSS peak, by role."""
+
+    def __init__(self, proc) -> None:
+        import psutil
+
+        self.proc, self.psutil = proc, psutil
+        self.peak_rss = self.peak_pss = 0
+        self.at_peak: dict[str, int] = {}
+
+    @staticmethod
+    def role(p) -> str:
+        cmd = " ".join(p.cmdline())
+        if "java" in p.name():
+            return "jvm"
+        if "pyspark.daemon" in cmd or "pyspark.worker" in cmd:
+            return "python_workers"
+        return "driver_python" if "--child" in cmd else p.name()
+
+    def sample(self) -> None:
+        try:
+            parent = self.psutil.Process(self.proc.pid)
+            procs = (parent, *parent.children(recursive=True))
+        except self.psutil.Error:
+            return
+        rss = pss = 0
+        by_role: dict[str, int] = {}
+        for p in procs:
+            try:
+                info = p.memory_full_info()  # rss and pss (from /proc/PID/smaps_rollup)
+                role = self.role(p)
+            except self.psutil.Error:
+                continue
+            rss += info.rss
+            pss += getattr(info, "pss", info.rss)
+            by_role[role] = by_role.get(role, 0) + info.rss
+        self.peak_pss = max(self.peak_pss, pss)
+        if rss > self.peak_rss:
+            self.peak_rss, self.at_peak = rss, by_role
+
+    def summary(self) -> dict:
+        mb = 2**20
+        return {"peak_rss_mb": round(self.peak_rss / mb), "peak_pss_mb": round(self.peak_pss / mb),
+                "rss_at_peak_mb": {role: round(v / mb) for role, v in sorted(self.at_peak.items())}}
+
+
 def run_measured(cmd: list[str], env: dict[str, str], timeout_s: float, log_dir: Path, name: str) -> dict:
     """Run ``cmd`` as its own process group, stdout/stderr to ``log_dir/name.{out,err}``; wall seconds,
     peak RSS of the process tree (0.2 s samples), exit code, and whether it hit ``timeout_s`` (then the
@@ -165,14 +213,13 @@ def run_measured(cmd: list[str], env: dict[str, str], timeout_s: float, log_dir:
     started = time.perf_counter()
     with out_path.open("w") as out, err_path.open("w") as err:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, start_new_session=True)
-        peak = 0
+        memory = _TreeMemory(proc)
         stop = threading.Event()
         cpu = _CpuShare(proc)
 
         def sample() -> None:
-            nonlocal peak
             while not stop.is_set():
-                peak = max(peak, bench_build._tree_rss(proc))
+                memory.sample()
                 cpu.sample()
                 stop.wait(0.2)
 
@@ -197,7 +244,7 @@ def run_measured(cmd: list[str], env: dict[str, str], timeout_s: float, log_dir:
                 pass
             break
     return {"returncode": proc.returncode, "timed_out": timed_out, "wall_s": round(time.perf_counter() - started, 2),
-            "peak_rss_mb": round(peak / 2**20), "other_cpu_share": cpu.other_share(), "answer": answer,
+            **memory.summary(), "other_cpu_share": cpu.other_share(), "answer": answer,
             "stdout": str(out_path), "stderr": str(err_path),
             "stderr_tail": err_path.read_text(errors="replace").strip().splitlines()[-25:]}
 
@@ -421,6 +468,7 @@ def _build_result(ran: dict, log_path: Path) -> dict:
     answer = ran["answer"] or {}
     ok = ran["returncode"] == 0 and "seconds" in answer and not ran["timed_out"]
     result = {"ok": ok, "seconds": answer.get("seconds"), "wall_s": ran["wall_s"], "peak_rss_mb": ran["peak_rss_mb"],
+              "peak_pss_mb": ran["peak_pss_mb"], "rss_at_peak_mb": ran["rss_at_peak_mb"],
               "other_cpu_share": ran["other_cpu_share"], "versions": answer.get("versions"), "log": str(log_path),
               "stderr": ran["stderr"], **parsed}
     if not ok:
@@ -561,7 +609,7 @@ def _rows_of(build: dict, table: str = "silver.playlist_songs") -> int | None:
 
 
 def _short(build: dict) -> dict:
-    keep = ("ok", "seconds", "wall_s", "peak_rss_mb", "stages", "writes_s", "reached", "failure", "error",
+    keep = ("ok", "seconds", "wall_s", "peak_rss_mb", "peak_pss_mb", "rss_at_peak_mb", "stages", "writes_s", "reached", "failure", "error",
             "sentences_encoded", "sentences_failed", "spellings", "songs", "tags", "tag_pairs", "tagged_playlists",
             "tags_merged", "log", "driver_log")
     out = {k: build[k] for k in keep if build.get(k) is not None}
@@ -654,6 +702,8 @@ def _measurement(scale: str, made: dict, genie: dict, ours: dict, incremental: d
         "load_average_start": [round(x, 2) for x in load_start],
         "load_average_end": [round(x, 2) for x in os.getloadavg()],
         "peak_rss_mb": ours["peak_rss_mb"],
+        "peak_pss_mb": ours.get("peak_pss_mb"),  # shared pages counted once: what the tree really held
+        "rss_at_peak_mb": ours.get("rss_at_peak_mb"),  # by role: jvm, driver_python, python_workers
         "rows": our_rows,
         "rows_by_source": (scores or {}).get("rows_by_source"),
         "distinct_sentences": distinct_sentences,

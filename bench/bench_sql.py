@@ -177,7 +177,7 @@ def run(scale: str) -> Measurement:
              "the nearest-song build inside the publish (a publish whose sentence vectors are unchanged copies "
              "it from the live file). HNSW (duckdb-extension-vss) was rejected: ~110-280 s to build on 40k "
              "vectors and its index is used only for a constant query vector. 1-minute load average "
-             f"{load_before:.1f} before, {load_after:.1f} after (2 cores, other test runs going).")
+             f"{load_before:.1f} before, {load_after:.1f} after (2 cores).")
     return Measurement(
         metric=f"nearest-10 songs p50, {scale}-scale warehouse through `scenetune sql`'s connection "
                "(precomputed exact nearest_songs vs scanning the distinct sentence vectors per query)",

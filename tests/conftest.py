@@ -22,6 +22,11 @@ os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME}/
 os.environ.setdefault("SCENETUNE_HOME", tempfile.mkdtemp(prefix="scenetune-home-"))
 # The image encoder's ONNX export (seconds to make) is shared by every test's SCENETUNE_HOME.
 os.environ.setdefault("SCENETUNE_ENCODER_DIR", tempfile.mkdtemp(prefix="scenetune-encoders-"))
+# pytest-xdist's workers run under execnet, whose __main__ has neither __spec__ nor __file__: importing
+# pyspark.sql.connect (great_expectations does) then takes itself for a doctest run and exits the worker.
+_MAIN = sys.modules["__main__"]
+if getattr(_MAIN, "__spec__", None) is None and not hasattr(_MAIN, "__file__"):
+    _MAIN.__file__ = sys.argv[0] or "pytest-xdist-worker"
 # py4j logs from __del__ at interpreter exit, after pytest closed the streams.
 logging.getLogger("py4j").setLevel(logging.WARNING)
 

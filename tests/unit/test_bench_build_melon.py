@@ -1,9 +1,11 @@
-"""The build_melon bench's pure parts: the 1 % change writer and the build-log stage parser."""
+"""The build_melon bench's parts: the 1 % change writer, the build-log stage parser, the memory sampler."""
 
 from __future__ import annotations
 
 import copy
 import json
+import os
+import sys
 
 import pytest
 
@@ -81,3 +83,18 @@ def test_parse_build_log_splits_the_stages_and_says_where_it_stopped():
 
 def test_parse_build_log_of_a_build_that_never_started():
     assert bench.parse_build_log(["garbage"])["reached"] == "not started"
+
+
+def test_run_measured_reports_the_trees_peak_memory_by_role(tmp_path):
+    """A child holding ~300 MB and a grandchild holding ~200 MB: the peak counts both, PSS never exceeds RSS,
+    and the peak's breakdown names who held it."""
+    hold = "import sys, time; block = bytearray({mb} * 2**20); block[::4096] = b'x' * len(block[::4096]); {then}"
+    grandchild = hold.format(mb=200, then="print('held', flush=True); time.sleep(2)")
+    child = hold.format(mb=300, then=f"import subprocess; subprocess.run([sys.executable, '-c', {grandchild!r}])")
+    ran = bench.run_measured([sys.executable, "-c", child], dict(os.environ), 60, tmp_path, "memory")
+    assert ran["returncode"] == 0 and not ran["timed_out"]
+    assert ran["peak_rss_mb"] >= 500, ran
+    assert 0 < ran["peak_pss_mb"] <= ran["peak_rss_mb"]
+    assert sum(ran["rss_at_peak_mb"].values()) == pytest.approx(ran["peak_rss_mb"], abs=2)
+    (role, held), = ran["rss_at_peak_mb"].items()  # two python processes, neither a JVM nor a PySpark worker
+    assert role.startswith("python") and held >= 500
