@@ -24,9 +24,10 @@ os.environ.setdefault("SCENETUNE_HOME", tempfile.mkdtemp(prefix="scenetune-home-
 os.environ.setdefault("SCENETUNE_ENCODER_DIR", tempfile.mkdtemp(prefix="scenetune-encoders-"))
 # pytest-xdist's workers run under execnet, whose __main__ has neither __spec__ nor __file__: importing
 # pyspark.sql.connect (great_expectations does) then takes itself for a doctest run and exits the worker.
+# The name must be a real, empty file: a "spawn" process pool re-runs it in each child (argv[0] is "-c").
 _MAIN = sys.modules["__main__"]
 if getattr(_MAIN, "__spec__", None) is None and not hasattr(_MAIN, "__file__"):
-    _MAIN.__file__ = sys.argv[0] or "pytest-xdist-worker"
+    _MAIN.__file__ = str(REPO / "tests" / "xdist_worker_main.py")
 # py4j logs from __del__ at interpreter exit, after pytest closed the streams.
 logging.getLogger("py4j").setLevel(logging.WARNING)
 
