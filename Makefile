@@ -13,7 +13,7 @@ demo: setup       ## run catalogue_refresh through Airflow on the embedded demo 
 
 # Two test processes even on 2 cores: a serial run leaves about half the CPU idle (Airflow, JVM and
 # Scrapy start-ups wait on each other). Each file runs in one process, so its module fixtures are made once.
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 
 test: setup       ## the whole test suite (what CI runs)
 	@$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --durations=15
