@@ -11,8 +11,8 @@ setup:            ## install system packages, the venv and the project (idempote
 demo: setup       ## run catalogue_refresh through Airflow on the embedded demo site, then query it
 	@$(VENV)/bin/scenetune demo
 
-# Two test processes even on 2 cores: a serial run leaves about half the CPU idle (Airflow, JVM and
-# Scrapy start-ups wait on each other). Each file runs in one process, so its module fixtures are made once.
+# Three test processes even on 2 cores: the tests wait on Airflow, JVM and Scrapy start-ups, so a serial
+# run leaves about half the CPU idle. Each file runs in one process, so its module fixtures are made once.
 TEST_WORKERS ?= 3
 
 test: setup       ## the whole test suite (what CI runs)
