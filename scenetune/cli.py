@@ -640,15 +640,16 @@ def evaluate_covers(ground_truth_path: str | None, scale: str | None, seed: int 
                     as_json: bool) -> None:
     """Precision and recall per cover kind, macro F1 and crop IoU of the cover verdicts; a confusion matrix PNG.
 
-    Judges the covers of the latest crawl in SCENETUNE_HOME (cleaning them first; a no-op when nothing
-    changed). On a home without a crawl it crawls the embedded demo site at --scale first.
+    Judges the cover verdicts the latest run in SCENETUNE_HOME recorded (its refresh's clean_covers); a run
+    without verdicts made with today's rules is cleaned first. On a home without a crawl it crawls the
+    embedded demo site at --scale first.
     """
     from core.runs import RunPartition
     from crawlers.run import crawl as crawl_to_bronze
     from scenetune import preflight
     from scenetune.site import demo_ground_truth, genie_site, site_key
     from schemas import bronze, silver
-    from spark_jobs.clean_covers import clean_covers
+    from spark_jobs.clean_covers import clean_covers, recorded_verdicts
     from spark_jobs.covers import evaluate as cover_eval
     from warehouse import delta
 
@@ -669,8 +670,13 @@ def evaluate_covers(ground_truth_path: str | None, scale: str | None, seed: int 
             crawl_to_bronze(partition, url, site=site_key(url))
         runs = [partition.run_key]
     run_key = max(runs)
-    click.echo(f"Cleaning the covers of run {run_key} ...", err=True)
-    version = clean_covers(run_key)[silver.COVER_QUALITY.qualified_name]
+    version = recorded_verdicts(run_key)
+    if version is None:
+        click.echo(f"Cleaning the covers of run {run_key} ...", err=True)
+        version = clean_covers(run_key)[silver.COVER_QUALITY.qualified_name]
+    else:
+        click.echo(f"Scoring the cover verdicts run {run_key} recorded ({silver.COVER_QUALITY.qualified_name} "
+                   f"v{version}) ...", err=True)
     rows = delta.read(silver.COVER_QUALITY, version=version).to_pylist()
     truth = ground_truth_path or demo_ground_truth(scale, seed)
     result = cover_eval.evaluate(rows, truth)

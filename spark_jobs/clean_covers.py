@@ -75,6 +75,20 @@ def clean_covers(run_key: str, bronze_versions: dict[str, int] | None = None, sp
     return committed
 
 
+def recorded_verdicts(run_key: str) -> int | None:
+    """The silver.cover_quality version ``run_key``'s own cleaning recorded, when every verdict in it was
+    made with today's rules (else None: clean again). What ``scenetune evaluate covers`` scores: the
+    verdicts the refresh used, without a Spark job."""
+    recorded = builds.of_run(run_key).get(OUTPUT.qualified_name)
+    if recorded is None:
+        return None
+    try:
+        used = delta.read(OUTPUT, version=recorded["delta_version"], columns=("rules_version",)).column("rules_version")
+    except Exception:  # noqa: BLE001 - a version that cannot be read (vacuumed) is cleaned again
+        return None
+    return recorded["delta_version"] if set(used.to_pylist()) == {cover_rules.from_settings().version} else None
+
+
 def latest_playlists(session, pinned: dict):
     """Each playlist's newest crawled state with its cover row (the same rule as build_catalogue)."""
     from pyspark.sql import Window

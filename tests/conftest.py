@@ -20,8 +20,13 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME}/airflow.db"
 os.environ.setdefault("SCENETUNE_HOME", tempfile.mkdtemp(prefix="scenetune-home-"))
-# The image encoder's ONNX export (seconds to make) is shared by every test's SCENETUNE_HOME.
-os.environ.setdefault("SCENETUNE_ENCODER_DIR", tempfile.mkdtemp(prefix="scenetune-encoders-"))
+# The encoders' ONNX exports (seconds of CPU each to make) are shared by every test's SCENETUNE_HOME, and
+# by every pytest-xdist worker of one run (an export is written atomically: two workers may both make it).
+_RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+_ENCODERS = Path(tempfile.gettempdir(), f"scenetune-encoders-{_RUN}") if _RUN else Path(
+    tempfile.mkdtemp(prefix="scenetune-encoders-"))
+_ENCODERS.mkdir(exist_ok=True)
+os.environ.setdefault("SCENETUNE_ENCODER_DIR", str(_ENCODERS))
 # pytest-xdist's workers run under execnet, whose __main__ has neither __spec__ nor __file__: importing
 # pyspark.sql.connect (great_expectations does) then takes itself for a doctest run and exits the worker.
 # The name must be a real, empty file: a "spawn" process pool re-runs it in each child (argv[0] is "-c").

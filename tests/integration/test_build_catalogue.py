@@ -11,7 +11,7 @@ import pytest
 
 from core import settings
 from quality.checks import gate
-from schemas import bronze, gold, silver
+from schemas import bronze, gold, ops, silver
 from spark_jobs.build_catalogue import OUTPUTS, build, reports
 from tests.integration.bronze_rows import playlist, song, song_info, two_runs, write_run
 from warehouse import builds, delta
@@ -90,8 +90,6 @@ def test_build_merges_real_world_spellings_with_their_reasons_and_keeps_versions
 def test_build_merges_tags_embeds_each_sentence_once_and_draws_the_heatmap(home, spark):
     import numpy as np
 
-    from schemas import ops
-
     two_runs()
     result = build(RUN_KEY, spark=spark)
     tag_map = {r["tag"]: r for r in _read(gold.TAG_MAP, result["gold.tag_map"])}
@@ -119,13 +117,7 @@ def test_build_merges_tags_embeds_each_sentence_once_and_draws_the_heatmap(home,
     heatmap = reports(RUN_KEY)["tag_cooccurrence_heatmap"]
     assert heatmap == settings.load().reports_dir / RUN_KEY / "tag_cooccurrence.png"
     assert heatmap.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-    # A forced rebuild finds every sentence in the cache: nothing is encoded or added.
-    cache_version = delta.version(ops.EMBEDDING_CACHE)
-    again = build("20261116T000000Z", spark=spark, force=True)
-    assert delta.version(ops.EMBEDDING_CACHE) == cache_version
-    assert {r["sentence_id"]: r["vector"] for r in _read(gold.SENTENCE_EMBEDDINGS, again["gold.sentence_embeddings"])} == {
-        k: r["vector"] for k, r in sentences.items()}
+    # A rebuild's sentences all come from the cache: the reuse test below checks it.
 
 
 def test_build_reads_exactly_the_bronze_versions_it_is_given(home, spark):
@@ -137,31 +129,6 @@ def test_build_reads_exactly_the_bronze_versions_it_is_given(home, spark):
     assert playlists[2]["crawl_run_key"] == "r1"  # r2 came after the pinned version
     assert playlists[2]["song_count"] == 2
     assert "jasonmraz|imyours" not in {r["song_key"] for r in _read(gold.SONGS, result["gold.songs"])}
-
-
-def test_the_job_runs_with_spark_submit(home):
-    """The same job, outside Airflow, as a cluster user would submit it."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    two_runs()
-    repo = Path(__file__).resolve().parents[2]
-    spark_submit = Path(sys.executable).parent / "spark-submit"
-    env = {**os.environ, "SCENETUNE_HOME": str(home), "PYSPARK_PYTHON": sys.executable,
-           "PYSPARK_DRIVER_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1",
-           # spark-submit's --master wins over SPARK_MASTER (nothing listens on port 1)
-           "SPARK_MASTER": "spark://127.0.0.1:1"}
-    done = subprocess.run(
-        [str(spark_submit), "--master", "local[1]", str(repo / "spark_jobs" / "build_catalogue.py"),
-         "--run-key", "20261116T000000Z"],
-        cwd=repo, env=env, capture_output=True, text=True, timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    committed = json.loads(next(line for line in done.stdout.splitlines() if line.startswith("{")))
-    assert delta.count_rows(gold.SONGS, committed["gold.songs"]) == 4
-    assert {r["run_key"] for r in _read(gold.SONGS)} == {"20261116T000000Z"}
 
 
 def test_a_malformed_run_key_fails_before_spark_starts(home):
@@ -186,8 +153,13 @@ def test_a_build_with_nothing_new_reuses_the_earlier_versions_and_the_gate_accep
     assert all(r.passed for r in gate(later, again))  # rows carry the key of the run that wrote them
 
     # Forced, or with new bronze files, the build runs again.
+    cache_version = delta.version(ops.EMBEDDING_CACHE)
     forced = build(later, spark=spark, force=True)
     assert forced["gold.songs"] == first["gold.songs"] + 1
+    # Every sentence was in the cache: nothing was encoded or added, and the vectors are the cached ones.
+    assert delta.version(ops.EMBEDDING_CACHE) == cache_version
+    vectors = {r["sentence_id"]: r["vector"] for r in _read(gold.SENTENCE_EMBEDDINGS, first["gold.sentence_embeddings"])}
+    assert {r["sentence_id"]: r["vector"] for r in _read(gold.SENTENCE_EMBEDDINGS, forced["gold.sentence_embeddings"])} == vectors
     assert builds.of_run(later)["gold.songs"]["built_by"] == later
     write_run("r4", [playlist("r4", 9, "새벽", ["새벽"], datetime(2026, 11, 20, tzinfo=timezone.utc))], [])
     rebuilt = build("20261123T000000Z", spark=spark)
@@ -273,7 +245,7 @@ def test_build_makes_one_catalogue_of_genie_and_melon_with_both_sources_ids(home
         (folder / f"{name}.json").write_text(json.dumps(content, ensure_ascii=False), "utf-8")
     import_melon(folder, RunPartition.parse("20261110T000000Z"))
 
-    build(RUN_KEY, spark=spark)
+    built = build(RUN_KEY, spark=spark)
     playlists = {(r["source"], r["plm_seq"]): r for r in _read(silver.PLAYLISTS)}
     assert set(playlists) == {("genie", 1), ("melon", 1)}  # the same id in two sources: two playlists
     assert playlists[("melon", 1)]["song_count"] == 3 and playlists[("melon", 1)]["cover_verdict"] is None
@@ -292,4 +264,4 @@ def test_build_makes_one_catalogue_of_genie_and_melon_with_both_sources_ids(home
     coverage = json.loads(reports(RUN_KEY)["glossary_coverage"].read_text("utf-8"))
     assert coverage["occurrences"] == 3 and coverage["top_untranslated"] == ["새벽감성"]  # 비오는날, 기분전환: English
     assert coverage["untranslated_share"] == round(1 / 3, 4)
-    gate(RUN_KEY, build(RUN_KEY, spark=spark))
+    gate(RUN_KEY, built)  # the gate passes both sources' rows

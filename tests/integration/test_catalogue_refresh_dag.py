@@ -109,6 +109,7 @@ def test_refresh_dag_lands_rows_in_delta_and_duckdb_and_reruns_idempotently(tmp_
     # The cover verdicts the refresh published score against the site's ground truth (no re-analysis).
     judged = _scenetune(["evaluate", "covers", "--scale", "tiny", "--seed", "7", "--json"], home)
     assert judged.returncode == 0, judged.stderr[-2000:]
+    assert f"Scoring the cover verdicts run {RUN_KEY} recorded" in judged.stderr  # not cleaned again
     covers = json.loads(judged.stdout)
     assert covers["scored"] == playlists.num_rows and covers["macro_f1"] >= 0.9, covers
     assert (home / "evaluations" / "covers-tiny.png").stat().st_size > 1000

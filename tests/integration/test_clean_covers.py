@@ -20,7 +20,7 @@ from crawlers.run import crawl
 from demo_site.faults import FaultPlan
 from demo_site.server import DemoSite
 from schemas import silver
-from spark_jobs.clean_covers import clean_covers
+from spark_jobs.clean_covers import clean_covers, recorded_verdicts
 from spark_jobs.covers import evaluate
 from spark_jobs.covers.rules import from_settings
 from warehouse import builds, delta
@@ -43,12 +43,20 @@ def crawled(tmp_path_factory):
     return home, crawled.bronze_versions, truth
 
 
-@pytest.fixture
-def cleaned(crawled, spark, monkeypatch):
+@pytest.fixture(scope="module")
+def cleaned_once(crawled, spark):
+    """The crawl's covers cleaned once, for every test (each test's own runs come after it)."""
     home, versions, truth = crawled
-    monkeypatch.setenv("SCENETUNE_HOME", str(home))
-    committed = clean_covers(FIRST, versions, spark=spark, force=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SCENETUNE_HOME", str(home))
+        committed = clean_covers(FIRST, versions, spark=spark, force=True)
     return home, versions, truth, committed
+
+
+@pytest.fixture
+def cleaned(cleaned_once, monkeypatch):
+    monkeypatch.setenv("SCENETUNE_HOME", str(cleaned_once[0]))
+    return cleaned_once
 
 
 def rows(version=None) -> list[dict]:
@@ -104,6 +112,15 @@ def test_a_changed_threshold_analyses_every_cover_once_more(cleaned, spark, monk
     analysed = [r for r in got if r["cover_sha1"] and r["image_kind"]]
     assert {r["analysed_by"] for r in analysed} == {SECOND}
     assert {r["rules_version"] for r in got} == {from_settings().version}
+
+
+def test_the_verdicts_a_run_recorded_are_scored_as_they_are_until_the_rules_change(cleaned, monkeypatch):
+    # What `scenetune evaluate covers` scores: the run's own verdicts, no Spark job, while today's rules made them.
+    recorded = builds.of_run(FIRST)["silver.cover_quality"]["delta_version"]  # the fixture's or a re-run's
+    assert recorded_verdicts(FIRST) == recorded and {r["run_key"] for r in rows(recorded)} == {FIRST}
+    assert recorded_verdicts("20261101T000000Z") is None  # a run that cleaned nothing
+    monkeypatch.setenv("SCENETUNE_COVER_OCR_MIN_CONFIDENCE", "61")
+    assert recorded_verdicts(FIRST) is None  # made with other rules: clean again
 
 
 def test_the_job_runs_with_spark_submit(cleaned):

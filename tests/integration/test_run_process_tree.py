@@ -141,14 +141,15 @@ def _runs(home: Path) -> dict[str, dict]:
     return {r["run_key"]: r for r in json.loads(listed.stdout)}
 
 
-def test_a_refresh_killed_mid_build_is_recorded_killed_at_that_stage(tmp_path):
-    """kill -9 of either process group a refresh is made of, while it builds: `killed at build_catalogue`."""
+def test_a_refresh_killed_mid_stage_is_recorded_killed_at_that_stage(tmp_path):
+    """kill -9 of either process group a refresh is made of, while a stage runs: `killed at <stage>`."""
     home = tmp_path / "home"
     # 1. The runner's group (Airflow's `dags test`, Spark's JVM and workers), as the OOM killer or a
-    #    `kill -9 -PGID` of the java process seen in `ps` would: the command lives on and says so.
+    #    `kill -9 -PGID` of the java process seen in `ps` would, during the first Spark stage: the command
+    #    lives on and says so.
     first = _refresh(home, FIRST)
     try:
-        _until(lambda: _in_stage(home, FIRST, "build_catalogue"), 300, "the first refresh starts build_catalogue")
+        _until(lambda: _in_stage(home, FIRST, "clean_covers"), 300, "the first refresh starts clean_covers")
         time.sleep(1)
         os.killpg(_runner(home), signal.SIGKILL)
         _, err = first.communicate(timeout=120)
@@ -157,22 +158,23 @@ def test_a_refresh_killed_mid_build_is_recorded_killed_at_that_stage(tmp_path):
             os.killpg(first.pid, signal.SIGKILL)
     line = err.strip()
     assert first.returncode == 2 and "\n" not in line, err[-2000:]
-    assert line.startswith("scenetune: catalogue_refresh run 20261116T000000Z was killed during build_catalogue: "
+    assert line.startswith("scenetune: catalogue_refresh run 20261116T000000Z was killed during clean_covers: "
                            "its Airflow runner (python -m scenetune.dag_runner, with Spark's JVM) ended"), line
     done = set(line.split("Stages done before: ", 1)[1].split(".", 1)[0].split(", "))
-    assert {"preflight", "crawl", "clean_covers"} <= done and "build_catalogue" not in done and "Its log: " in line
+    assert {"preflight", "crawl"} <= done and "clean_covers" not in done and "Its log: " in line
     _until(lambda: not _tree(home), 15, f"the killed runner's tree goes: {_tree(home)}")
     row = _runs(home)["20261116T000000Z"]
-    assert (row["state"], row["failed_stage"]) == ("killed", "build_catalogue")
-    assert row["stage_states"]["crawl"] == "success" and row["stage_states"]["build_catalogue"] == "running"
+    assert (row["state"], row["failed_stage"]) == ("killed", "clean_covers")
+    assert row["stage_states"]["crawl"] == "success" and row["stage_states"]["clean_covers"] == "running"
     assert row["run_id"].startswith("manual__") and "crawl" in row["stage_durations"]
     assert not (home / "warehouse" / "scenetune.duckdb").exists()
 
-    # 2. The command's own group, as `kill -9 -PGID` of `scenetune refresh` from another terminal: the
-    #    runner kills its tree, and the next `scenetune runs` closes the run from Airflow's record.
+    # 2. The command's own group, as `kill -9 -PGID` of `scenetune refresh` from another terminal, while
+    #    it crawls: the runner kills its tree (the crawl's Scrapy process, Spark's warm JVM), and the next
+    #    `scenetune runs` closes the run from Airflow's record.
     second = _refresh(home, SECOND)
     try:
-        _until(lambda: _in_stage(home, SECOND, "build_catalogue"), 300, "the second refresh starts build_catalogue")
+        _until(lambda: _in_stage(home, SECOND, "crawl"), 300, "the second refresh starts crawling")
         time.sleep(1)
         os.killpg(second.pid, signal.SIGKILL)
         second.wait(timeout=10)
@@ -182,7 +184,7 @@ def test_a_refresh_killed_mid_build_is_recorded_killed_at_that_stage(tmp_path):
     _until(lambda: not _tree(home), 15, f"the killed refresh's tree goes: {_tree(home)}")
     rows = _runs(home)
     assert {k: (r["state"], r["failed_stage"]) for k, r in rows.items()} == {
-        "20261116T000000Z": ("killed", "build_catalogue"), "20261123T000000Z": ("killed", "build_catalogue")}
+        "20261116T000000Z": ("killed", "clean_covers"), "20261123T000000Z": ("killed", "crawl")}
     assert f"its command (pid {second.pid}) ended before the run could record itself" in rows["20261123T000000Z"]["failure"]
     assert rows["20261123T000000Z"]["duration_s"] < 600  # up to its last sign of life, not to when it was noticed
 

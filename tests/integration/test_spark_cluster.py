@@ -1,12 +1,13 @@
 """Spark on a cluster: a standalone master and worker on 127.0.0.1, started from the pyspark install.
 
-The catalogue build runs on it with ``SPARK_MASTER=spark://…`` and must give
-exactly what local mode gives; a master nobody listens on fails at once, in
-one line naming the URL.
+The catalogue build is submitted to it as a cluster user would (``spark-submit --master spark://…``, the
+README's command) and must give exactly what local mode gives; a master nobody listens on fails at once,
+in one line naming the URL.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -27,6 +28,7 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 SPARK_CLASS = Path(pyspark.__file__).parent / "bin" / "spark-class"
+SPARK_SUBMIT = Path(sys.executable).parent / "spark-submit"
 RUN_KEY = "20261115T000000Z"
 START_TIMEOUT_S = 120  # a JVM each; slow when other suites share the 2 cores
 JOB_TIMEOUT_S = 600
@@ -104,10 +106,14 @@ def test_the_catalogue_build_on_a_standalone_cluster_equals_local_mode(home, spa
     cluster_home = tmp_path / "cluster_home"
     monkeypatch.setenv("SCENETUNE_HOME", str(cluster_home))
     two_runs()  # the same bronze rows in two homes: one built on the cluster, one in local mode
-    log = tmp_path / "cluster_build.log"  # a file, not a pipe: nobody reads a pipe while the local build runs
-    with log.open("w") as out:
-        job = subprocess.Popen([sys.executable, "-m", "spark_jobs.build_catalogue", "--run-key", RUN_KEY],
-                               cwd=REPO, env=_job_env(cluster_home, url), stdout=out, stderr=subprocess.STDOUT)
+    log = tmp_path / "cluster_build.log"  # files, not pipes: nobody reads a pipe while the local build runs
+    printed = tmp_path / "cluster_build.out"
+    # spark-submit's --master wins over SPARK_MASTER (nothing listens on port 1).
+    env = {**_job_env(cluster_home, url), "SPARK_MASTER": "spark://127.0.0.1:1"}
+    with log.open("w") as err, printed.open("w") as out:
+        job = subprocess.Popen([str(SPARK_SUBMIT), "--master", url, "--driver-memory", "1g",
+                                str(REPO / "spark_jobs" / "build_catalogue.py"), "--run-key", RUN_KEY],
+                               cwd=REPO, env=env, stdout=out, stderr=err)
     try:
         monkeypatch.setenv("SCENETUNE_HOME", str(home))
         two_runs()
@@ -118,6 +124,9 @@ def test_the_catalogue_build_on_a_standalone_cluster_equals_local_mode(home, spa
             job.kill()
             job.wait()
     assert job.returncode == 0, log.read_text(errors="replace")[-3000:]
+    # The job prints the Delta version it committed for every output table.
+    committed = json.loads(next(line for line in printed.read_text().splitlines() if line.startswith("{")))
+    assert sorted(committed) == sorted(t.qualified_name for t in OUTPUTS)
     apps = [p.name for p in work.iterdir()] if work.exists() else []
     assert any(name.startswith("app-") for name in apps), f"no application ran on the worker: {apps}"
 

@@ -174,8 +174,9 @@ def test_the_text_embeddings_are_cached_by_digest(real, tmp_path):
     again = zero_shot.text_vectors(texts)  # read from the cache: the same vectors
     assert again.shape == (1000 + len(scorer.labels), 384)
     np.testing.assert_allclose(np.linalg.norm(again, axis=1), 1.0, atol=1e-5)
+    before = set(folder.glob("zero-shot-texts-*.npy"))
     fewer = zero_shot.text_vectors(texts[:3])  # other texts: another file
-    assert len(sorted(folder.glob("zero-shot-texts-*.npy"))) == len(cached) + 1
+    assert set(folder.glob("zero-shot-texts-*.npy")) - before  # (the folder is shared: others may add theirs)
     np.testing.assert_allclose(fewer, again[:3], atol=1e-5)
 
 
