@@ -178,7 +178,6 @@ class _TreeMemory:
         self.peak_rss = self.peak_pss = 0
         self.at_peak: dict[str, int] = {}
         self.pss_read_at, self.pss_read_rss = float("-inf"), 0
-        self.pss_reads = 0
 
     @staticmethod
     def role(p) -> str:
@@ -202,17 +201,18 @@ class _TreeMemory:
             return ()
 
     def sample(self) -> None:
-        procs = self._procs()
         rss = 0
         by_role: dict[str, int] = {}
-        for p in procs:
+        counted = []
+        for p in self._procs():
             try:
                 held = p.memory_info().rss
                 role = self.role(p)
             except self.psutil.Error:
                 continue
-            if role == JVM_FORK:
+            if role == JVM_FORK:  # (a vfork'd child reads the JVM's own address space: its PSS too)
                 continue
+            counted.append(p)
             rss += held
             by_role[role] = by_role.get(role, 0) + held
         if rss > self.peak_rss:
@@ -221,15 +221,12 @@ class _TreeMemory:
         if rss and rss >= self.NEAR_PEAK * self.peak_rss and (
                 now - self.pss_read_at >= self.PSS_EVERY_S or rss > self.pss_read_rss / self.NEAR_PEAK):
             self.pss_read_at, self.pss_read_rss = now, rss
-            self.peak_pss = max(self.peak_pss, self._pss(procs))
+            self.peak_pss = max(self.peak_pss, self._pss(counted))
 
-    def _pss(self, procs: tuple) -> int:
-        self.pss_reads += 1
+    def _pss(self, procs: list) -> int:
         total = 0
         for p in procs:
             try:
-                if self.role(p) == JVM_FORK:  # (a vfork'd child reads the JVM's own address space)
-                    continue
                 info = p.memory_full_info()  # /proc/PID/smaps_rollup
             except self.psutil.Error:
                 continue
